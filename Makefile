@@ -1,0 +1,48 @@
+# mlpforge — the commands of the README. Each creates .venv and installs what it needs first.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+BASE_STAMP := $(VENV)/.installed-base
+DEV_STAMP  := $(VENV)/.installed-dev
+BENCH_STAMP := $(VENV)/.installed-bench
+
+.PHONY: run api worker test lint bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(BASE_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(DEV_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@ $(BASE_STAMP)
+
+$(BENCH_STAMP): $(DEV_STAMP)
+	$(BIN)/pip install --quiet -e '.[dev,bench]'
+	touch $@
+
+run: $(BASE_STAMP)
+	$(BIN)/python -m mlpforge.launcher run
+
+api: $(BASE_STAMP)
+	$(BIN)/python -m mlpforge.launcher api
+
+worker: $(BASE_STAMP)
+	$(BIN)/python -m mlpforge.launcher worker
+
+test: $(DEV_STAMP)
+	$(BIN)/python -m mlpforge.launcher ensure-redis
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(DEV_STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+bench: $(BENCH_STAMP)
+	$(BIN)/python bench/run_all.py
+
+clean:
+	rm -rf $(VENV) .run .pytest_cache .mypy_cache .ruff_cache

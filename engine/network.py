@@ -1,0 +1,208 @@
+"""Forward and backward passes of a dense network over one flat parameter vector.
+
+``Network`` owns the parameters, the gradient and every per-batch buffer, allocated once per fit
+for the largest batch; a smaller last batch uses the leading rows of each buffer. The first layer
+never computes an input gradient. ``predict_output`` is the separate allocation-per-call pass for
+inference.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+
+from engine.activations import ACTIVATIONS, DERIVATIVES, NEEDS_PREACTIVATION
+from engine.architecture import ParameterLayout
+from engine.losses import Head, output_activate
+from engine.xp import Array
+
+PREDICT_CHUNK_ELEMENTS = 1 << 22  # rows per inference chunk x widest layer
+
+
+class Network:
+    def __init__(
+        self,
+        xp: ModuleType,
+        layout: ParameterLayout,
+        activation: str,
+        head: Head,
+        dtype: Any,
+        batch_size: int,
+        *,
+        alpha: float = 0.0,
+        l1: float = 0.0,
+        dropout: float = 0.0,
+    ) -> None:
+        self.xp, self.layout, self.head, self.dtype = xp, layout, head, dtype
+        self.activation = activation
+        self.alpha, self.l1, self.dropout = alpha, l1, dropout
+        self.params = xp.zeros(layout.size, dtype=dtype)
+        self.grads = xp.zeros(layout.size, dtype=dtype)
+        self.W = _views(self.params, layout, weights=True)
+        self.b = _views(self.params, layout, weights=False)
+        self.gW = _views(self.grads, layout, weights=True)
+        self.gb = _views(self.grads, layout, weights=False)
+        n_w = layout.n_weights
+        self._penalty_tmp = xp.empty(n_w, dtype=dtype) if (alpha or l1) else None
+
+        hidden = [fan_out for _, fan_out in layout.shapes[:-1]]
+        n_out = layout.shapes[-1][1]
+
+        def buf(width: int) -> Array:
+            return xp.empty((batch_size, width), dtype=dtype)
+
+        self.acts = [buf(w) for w in hidden] + [buf(n_out)]
+        self.deltas = [buf(w) for w in hidden] + [buf(n_out)]
+        self.tmps = [buf(w) for w in hidden]
+        needs_pre = activation in NEEDS_PREACTIVATION
+        self.pre = [buf(w) if needs_pre else None for w in hidden]
+        self.masks = [buf(w) if dropout else None for w in hidden]
+        self.dropped = [buf(w) if dropout else None for w in hidden]
+
+    @property
+    def n_layers(self) -> int:
+        return len(self.layout.shapes)
+
+    def train_batch(self, x: Array, y: Array, rng: np.random.Generator | None = None) -> float:
+        """Loss of the batch (with penalties) at the current weights; fills ``self.grads``."""
+        xp, n, last = self.xp, x.shape[0], self.n_layers - 1
+        forward = ACTIVATIONS[self.activation]
+        a = x
+        inputs = [x]
+        for i in range(self.n_layers):
+            z = self.acts[i][:n]
+            xp.matmul(a, self.W[i], out=z)
+            z += self.b[i]
+            if i < last:
+                pre = self.pre[i]
+                if pre is not None:
+                    pre[:n] = z
+                forward(xp, z, self.tmps[i][:n])
+                mask = self.masks[i]
+                dropped = self.dropped[i]
+                if mask is not None and dropped is not None:
+                    assert rng is not None, "dropout needs a random generator"
+                    self._draw_mask(rng, mask[:n])
+                    z = xp.multiply(z, mask[:n], out=dropped[:n])
+                inputs.append(z)
+            a = z
+
+        delta = self.deltas[last][:n]
+        loss = self.head.loss_and_delta(xp, a, y, delta)
+
+        derivative = DERIVATIVES[self.activation]
+        for i in range(last, -1, -1):
+            xp.matmul(inputs[i].T, delta, out=self.gW[i])
+            xp.sum(delta, axis=0, out=self.gb[i])
+            if i == 0:
+                break
+            below = self.deltas[i - 1][:n]
+            xp.matmul(delta, self.W[i].T, out=below)
+            mask = self.masks[i - 1]
+            if mask is not None:
+                below *= mask[:n]
+            pre = self.pre[i - 1]
+            derivative(
+                xp,
+                self.acts[i - 1][:n],
+                below,
+                self.tmps[i - 1][:n],
+                None if pre is None else pre[:n],
+            )
+            delta = below
+        return loss + self._add_penalties(n)
+
+    def _add_penalties(self, n: int) -> float:
+        """scikit-learn's L2 (0.5 alpha ||W||^2 / n) and the L1 term (l1 ||W||_1 / n)."""
+        tmp = self._penalty_tmp
+        if tmp is None:
+            return 0.0
+        xp, n_w = self.xp, self.layout.n_weights
+        w, gw = self.params[:n_w], self.grads[:n_w]
+        penalty = 0.0
+        if self.alpha:
+            penalty += 0.5 * self.alpha * float(xp.dot(w, w)) / n
+            xp.multiply(w, self.alpha / n, out=tmp)
+            gw += tmp
+        if self.l1:
+            xp.abs(w, out=tmp)
+            penalty += self.l1 * float(tmp.sum()) / n
+            xp.sign(w, out=tmp)
+            tmp *= self.l1 / n
+            gw += tmp
+        return penalty
+
+    def _draw_mask(self, rng: np.random.Generator, mask: Array) -> None:
+        keep = 1.0 - self.dropout
+        if isinstance(mask, np.ndarray) and mask.dtype in (np.float32, np.float64):
+            rng.random(out=mask, dtype=mask.dtype)
+        else:
+            mask[...] = self.xp.asarray(rng.random(mask.shape))
+        self.xp.less(mask, keep, out=mask)
+        mask *= 1.0 / keep
+
+    def clip_gradient(self, max_norm: float) -> None:
+        norm = float(self.xp.sqrt(self.xp.dot(self.grads, self.grads)))
+        if norm > max_norm:
+            self.grads *= max_norm / norm
+
+    def layers(self) -> list[tuple[Array, Array]]:
+        return list(zip(self.W, self.b, strict=True))
+
+    def evaluate(self, x: Array, y: Array) -> tuple[float, Array]:
+        """Data loss (no penalties, no dropout) and output activations of a whole data set."""
+        z = predict_output(self.xp, self.layers(), self.activation, "identity", x)
+        loss = self.head.loss_and_delta(self.xp, z, y, None)
+        return loss, z
+
+
+def _views(flat: Array, layout: ParameterLayout, *, weights: bool) -> list[Array]:
+    if weights:
+        return [
+            flat[s].reshape(shape)
+            for s, shape in zip(layout.weight_slices(), layout.shapes, strict=True)
+        ]
+    return [flat[s] for s in layout.bias_slices()]
+
+
+def predict_output(
+    xp: ModuleType,
+    layers: Sequence[tuple[Array, Array]],
+    activation: str,
+    output_activation: str,
+    x: Array,
+) -> Array:
+    """Outputs [n, n_outputs] of the network for (already standardized) inputs, in row chunks."""
+    n = x.shape[0]
+    widest = max(w.shape[1] for w, _ in layers)
+    rows = max(1, PREDICT_CHUNK_ELEMENTS // widest)
+    if n <= rows:
+        return _forward(xp, layers, activation, output_activation, x)
+    parts = [
+        _forward(xp, layers, activation, output_activation, x[s : s + rows])
+        for s in range(0, n, rows)
+    ]
+    return xp.concatenate(parts, axis=0)
+
+
+def _forward(
+    xp: ModuleType,
+    layers: Sequence[tuple[Array, Array]],
+    activation: str,
+    output_activation: str,
+    x: Array,
+) -> Array:
+    forward = ACTIVATIONS[activation]
+    a = x
+    last = len(layers) - 1
+    for i, (W, b) in enumerate(layers):
+        z = xp.matmul(a, W)
+        z += b
+        if i < last:
+            forward(xp, z, xp.empty_like(z) if activation in ("leaky_relu", "elu", "gelu") else z)
+        a = z
+    output_activate(xp, output_activation, a)
+    return a

@@ -1,0 +1,394 @@
+"""The training loop: mini-batches, stopping rules, callbacks, cancellation and checkpoints.
+
+Randomness comes from one seed (``random_state``, or fresh entropy kept in the checkpoint) split
+into three independent streams: the validation split, the initial weights, and training
+(shuffling, dropout). The training stream's state is saved at every epoch boundary, so a fit
+resumed from the checkpoint of epoch k ends bit-identical to the uninterrupted fit.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+
+from engine.architecture import ParameterLayout, layer_shapes, output_activation_for
+from engine.checkpoint import WHAT, dump_checkpoint, load_checkpoint
+from engine.container import check_array, decode_classes, encode_classes, encode_float
+from engine.dataset import PreparedData, prepare
+from engine.errors import DivergenceError, EngineError, FitCancelled, ModelFormatError
+from engine.initializers import initial_parameters
+from engine.losses import make_head
+from engine.metrics import r2
+from engine.model import FittedModel
+from engine.network import Network
+from engine.optimizers import make_optimizer
+from engine.params import MLPParams, Task
+from engine.report import EpochReport, history_from_json
+from engine.schedules import LearningRateSchedule
+from engine.validation import check_task
+from engine.xp import resolve_xp, take_rows, to_host
+
+__all__ = ["EpochReport", "Trainer", "fit"]
+
+
+class Trainer:
+    """One fit, epoch by epoch. Build it (nothing trained yet), then ``run()``."""
+
+    epoch: int
+    history: list[EpochReport]
+    params: MLPParams
+    max_epochs: int
+
+    def __init__(
+        self,
+        X: Any,
+        y: Any,
+        *,
+        task: Task,
+        params: MLPParams,
+        xp: ModuleType | None = None,
+        dtype: Any = np.float32,
+    ) -> None:
+        self._prepare(X, y, task, params, xp, dtype, entropy=None)
+
+    @classmethod
+    def resume(cls, X: Any, y: Any, checkpoint: bytes, *, xp: ModuleType | None = None) -> Trainer:
+        """Rebuild a trainer from ``checkpoint()`` bytes and the same training data."""
+        arrays, doc = load_checkpoint(checkpoint)
+        try:
+            params = MLPParams.from_dict(doc["params"])
+            task, dtype, entropy = doc["task"], np.dtype(doc["dtype"]), int(doc["seed_entropy"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ModelFormatError(f"{WHAT}: bad metadata ({exc})") from exc
+        self = cls.__new__(cls)
+        self._prepare(X, y, task, params, xp, dtype, entropy=entropy)
+        self._load_state(arrays, doc)
+        return self
+
+    # -- set-up -------------------------------------------------------------------------------
+
+    def _prepare(
+        self,
+        X: Any,
+        y: Any,
+        task: Any,
+        params: MLPParams,
+        xp: ModuleType | None,
+        dtype: Any,
+        *,
+        entropy: int | None,
+    ) -> None:
+        if not isinstance(params, MLPParams):
+            raise TypeError(f"params: expected MLPParams, got {type(params).__name__}")
+        self.task = check_task(task)
+        self.xp = resolve_xp(xp)
+        self.dtype = np.dtype(dtype)
+        if self.dtype not in (np.float32, np.float64):
+            raise ValueError(f"dtype: must be float32 or float64, got {self.dtype}")
+        n_samples = int(np.shape(X)[0]) if np.ndim(X) >= 1 else 0
+        self.params = params.resolve(self.task, max(n_samples, 1))
+        self.max_epochs = self.params.max_iter
+        if entropy is None:
+            seed = self.params.random_state
+            entropy = int(np.random.SeedSequence(seed).entropy)  # type: ignore[arg-type]
+        self._entropy = entropy
+        split_seed, init_seed, train_seed = np.random.SeedSequence(entropy).spawn(3)
+
+        self.data: PreparedData = prepare(
+            X, y, self.task, self.params, np.random.default_rng(split_seed), self.xp, self.dtype
+        )
+        shapes = layer_shapes(
+            self.data.n_features, self.params.hidden_layer_sizes, self.data.n_outputs
+        )
+        self.layout = ParameterLayout(tuple(shapes))
+        self.output_activation = output_activation_for(self.task, self.data.n_outputs)
+        p = self.params
+        assert isinstance(p.batch_size, int) and p.loss is not None
+        self.net = Network(
+            self.xp,
+            self.layout,
+            p.activation,
+            make_head(p.loss, self.output_activation),
+            self.dtype,
+            p.batch_size,
+            alpha=p.alpha,
+            l1=p.l1,
+            dropout=p.dropout,
+        )
+        init = initial_parameters(self.layout, p.activation, np.random.default_rng(init_seed))
+        self.net.params[...] = self.xp.asarray(init.astype(self.dtype))
+        self.optimizer = make_optimizer(
+            p, self.xp, self.layout.size, self.dtype, self.layout.n_weights
+        )
+        self.schedule = LearningRateSchedule(p)
+        self._rng = np.random.default_rng(train_seed)
+        self._xbuf = self.xp.empty((p.batch_size, self.data.n_features), dtype=self.dtype)
+        self._ybuf = self.xp.empty((p.batch_size, self.data.Y_train.shape[1]), dtype=self.dtype)
+
+        self.epoch = 0
+        self.history = []
+        self._samples_seen = 0
+        self._no_improvement = 0
+        self._best_loss = math.inf
+        self._best_score = -math.inf
+        self._best_epoch: int | None = None
+        self._best_params: Any = None
+        self._finished = False
+        self._mid_epoch = False
+
+    # -- training -----------------------------------------------------------------------------
+
+    def run(
+        self,
+        *,
+        on_epoch: Callable[[EpochReport], None] | None = None,
+        should_stop: Callable[[], bool] | None = None,
+        stop_check_every: int = 8,
+    ) -> FittedModel:
+        """Train until max_iter or the stopping rule; return the fitted model.
+
+        ``on_epoch(report)`` runs after every finished epoch, when ``checkpoint()`` reflects
+        exactly that epoch. ``should_stop()`` is consulted every ``stop_check_every`` batches and
+        between epochs; True raises ``FitCancelled``.
+        """
+        if stop_check_every < 1:
+            raise ValueError(f"stop_check_every: must be at least 1, got {stop_check_every}")
+        with np.errstate(all="ignore"):  # divergence is detected explicitly below
+            while not self._finished:
+                if should_stop is not None and should_stop():
+                    raise FitCancelled(self.epoch)
+                started = time.perf_counter()
+                loss = self._train_epoch(should_stop, stop_check_every)
+                report = self._end_epoch(loss, started)
+                if on_epoch is not None:
+                    on_epoch(report)
+        return self.model()
+
+    def _train_epoch(self, should_stop: Callable[[], bool] | None, every: int) -> float:
+        xp, net, data = self.xp, self.net, self.data
+        n, batch = data.n_train, self.params.batch_size
+        assert isinstance(batch, int)
+        self._mid_epoch = True
+        order = xp.asarray(self._rng.permutation(n)) if self.params.shuffle else None
+        lr, clip = self.schedule.lr, self.params.clip_grad_norm
+        rng = self._rng if self.params.dropout else None
+        total = 0.0
+        for i, start in enumerate(range(0, n, batch)):
+            if should_stop is not None and i and i % every == 0 and should_stop():
+                raise FitCancelled(self.epoch)
+            stop = min(start + batch, n)
+            rows = stop - start
+            if order is None:
+                xb, yb = data.X_train[start:stop], data.Y_train[start:stop]
+            else:
+                idx = order[start:stop]
+                xb = take_rows(xp, data.X_train, idx, self._xbuf[:rows])
+                yb = take_rows(xp, data.Y_train, idx, self._ybuf[:rows])
+            loss = net.train_batch(xb, yb, rng)
+            if not math.isfinite(loss):
+                raise DivergenceError(self.epoch + 1, "loss")
+            total += loss * rows
+            if clip is not None:
+                net.clip_gradient(clip)
+            self.optimizer.step(net.params, net.grads, lr)
+        if not bool(xp.isfinite(net.params).all()):
+            raise DivergenceError(self.epoch + 1, "weights")
+        self._samples_seen += n
+        return total / n
+
+    def _end_epoch(self, loss: float, started: float) -> EpochReport:
+        """scikit-learn's end of iteration: scores, patience, schedule, stopping rule."""
+        p, epoch = self.params, self.epoch + 1
+        val_loss, val_score = self._validate()
+        if val_score is not None:
+            improved = val_score >= self._best_score + p.tol
+            if val_score > self._best_score:
+                self._best_score = val_score
+                self._keep_best(epoch)
+        else:
+            improved = loss <= self._best_loss - p.tol
+            if loss < self._best_loss:
+                self._best_loss = loss
+                self._keep_best(epoch)
+        self._no_improvement = 0 if improved else self._no_improvement + 1
+
+        lr_used = self.schedule.lr
+        self.schedule.epoch_end(epoch, self._samples_seen, improved)
+        finished = epoch >= self.max_epochs
+        if self._no_improvement > p.n_iter_no_change:
+            if self.schedule.should_stop():
+                finished = True
+            else:
+                self._no_improvement = 0
+        if finished and self._best_params is not None:
+            self.net.params[...] = self._best_params
+        report = EpochReport(
+            epoch=epoch,
+            loss=float(loss),
+            val_loss=val_loss,
+            val_score=val_score,
+            learning_rate=lr_used,
+            seconds=time.perf_counter() - started,
+        )
+        self.history.append(report)
+        self.epoch, self._finished, self._mid_epoch = epoch, finished, False
+        return report
+
+    def _keep_best(self, epoch: int) -> None:
+        self._best_epoch = epoch
+        if self.params.restore_best_weights:
+            if self._best_params is None:
+                self._best_params = self.net.params.copy()
+            else:
+                self._best_params[...] = self.net.params
+
+    def _validate(self) -> tuple[float | None, float | None]:
+        data = self.data
+        if data.X_val is None or data.Y_val is None or data.val_truth is None:
+            return None, None
+        loss, out = self.net.evaluate(data.X_val, data.Y_val)
+        out = to_host(out)
+        if self.task == "classification":
+            pred = (out[:, 0] > 0.5).astype(np.int64) if out.shape[1] == 1 else out.argmax(1)
+            score = float(np.mean(pred == data.val_truth))
+        else:
+            score = r2(data.val_truth, out)
+        if not math.isfinite(loss):
+            raise DivergenceError(self.epoch + 1, "validation loss")
+        return float(loss), score
+
+    # -- results ------------------------------------------------------------------------------
+
+    def model(self) -> FittedModel:
+        """The model with the current weights (the restored best ones once finished)."""
+        data = self.data
+        layers = [(to_host(w).copy(), to_host(b).copy()) for w, b in self.net.layers()]
+        return FittedModel(
+            task=self.task,
+            layers=layers,
+            activation=self.params.activation,
+            output_activation=self.output_activation,
+            params=self.params,
+            classes=data.classes,
+            x_mean=data.x_mean,
+            x_scale=data.x_scale,
+            y_mean=data.y_mean,
+            y_scale=data.y_scale,
+            history=list(self.history),
+            best_epoch=self._best_epoch if self.params.restore_best_weights else None,
+        )
+
+    # -- checkpoints --------------------------------------------------------------------------
+
+    def checkpoint(self) -> bytes:
+        """Everything needed to continue this fit bit-identically, as one safetensors blob."""
+        if self._mid_epoch:
+            raise EngineError(
+                "checkpoint: the trainer stopped inside an epoch; use the last "
+                "checkpoint taken from on_epoch"
+            )
+        opt_arrays, opt_scalars = self.optimizer.state()
+        arrays = {"params": to_host(self.net.params)}
+        arrays.update({f"optimizer.{k}": to_host(v) for k, v in opt_arrays.items()})
+        if self._best_params is not None:
+            arrays["best_params"] = to_host(self._best_params)
+        for name in ("x_mean", "x_scale", "y_mean", "y_scale"):
+            value = getattr(self.data, name)
+            if value is not None:
+                arrays[name] = value
+        state = {
+            "task": self.task,
+            "dtype": str(self.dtype),
+            "params": self.params.to_dict(),
+            "seed_entropy": self._entropy,
+            "n_samples": self.data.n_samples,
+            "n_features": self.data.n_features,
+            "n_outputs": self.data.n_outputs,
+            "classes": encode_classes(self.data.classes),
+            "epoch": self.epoch,
+            "samples_seen": self._samples_seen,
+            "history": list(self.history),
+            "rng": self._rng.bit_generator.state,
+            "optimizer": opt_scalars,
+            "schedule": self.schedule.state(),
+            "no_improvement": self._no_improvement,
+            "best_loss": encode_float(self._best_loss),
+            "best_score": encode_float(self._best_score),
+            "best_epoch": self._best_epoch,
+            "finished": self._finished,
+        }
+        return dump_checkpoint(arrays, state)
+
+    def _load_state(self, arrays: dict[str, np.ndarray], doc: dict[str, Any]) -> None:
+        data = self.data
+        try:
+            same = (
+                doc["n_samples"] == data.n_samples
+                and doc["n_features"] == data.n_features
+                and doc["n_outputs"] == data.n_outputs
+            )
+            classes = decode_classes(doc["classes"], WHAT)
+        except KeyError as exc:
+            raise ModelFormatError(f"{WHAT}: bad metadata (missing {exc})") from exc
+        if not same or not _same_classes(classes, data.classes):
+            raise ModelFormatError(f"{WHAT}: it was taken on other data (shape or classes differ)")
+        for name in ("x_mean", "x_scale", "y_mean", "y_scale"):
+            mine = getattr(data, name)
+            if mine is None:
+                continue
+            stored = check_array(arrays, name, mine.shape, self.dtype, WHAT)
+            if not np.array_equal(stored, mine):
+                raise ModelFormatError(f"{WHAT}: it was taken on other data ({name} differs)")
+        size = (self.layout.size,)
+        try:
+            self.net.params[...] = self.xp.asarray(
+                check_array(arrays, "params", size, self.dtype, WHAT)
+            )
+            opt_arrays = {
+                s: self.xp.asarray(check_array(arrays, f"optimizer.{s}", size, self.dtype, WHAT))
+                for s in self.optimizer.slots
+            }
+            self.optimizer.load_state(opt_arrays, doc["optimizer"])
+            if "best_params" in arrays:
+                self._best_params = self.xp.asarray(
+                    check_array(arrays, "best_params", size, self.dtype, WHAT)
+                )
+            self.schedule.load_state(doc["schedule"])
+            self._rng.bit_generator.state = doc["rng"]
+            self.epoch = int(doc["epoch"])
+            self._samples_seen = int(doc["samples_seen"])
+            self.history = history_from_json(doc["history"])
+            self._no_improvement = int(doc["no_improvement"])
+            self._best_loss = float(doc["best_loss"])
+            self._best_score = float(doc["best_score"])
+            self._best_epoch = doc["best_epoch"]
+            self._finished = bool(doc["finished"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ModelFormatError(f"{WHAT}: bad state ({exc})") from exc
+
+
+def _same_classes(a: np.ndarray | None, b: np.ndarray | None) -> bool:
+    if a is None or b is None:
+        return a is None and b is None
+    return a.dtype.kind == b.dtype.kind and a.shape == b.shape and bool(np.all(a == b))
+
+
+def fit(
+    X: Any,
+    y: Any,
+    *,
+    task: Task,
+    params: MLPParams,
+    on_epoch: Callable[[EpochReport], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+    xp: ModuleType | None = None,
+    dtype: Any = np.float32,
+) -> FittedModel:
+    """Build a Trainer and run it."""
+    trainer = Trainer(X, y, task=task, params=params, xp=xp, dtype=dtype)
+    return trainer.run(on_epoch=on_epoch, should_stop=should_stop)

@@ -1,0 +1,77 @@
+"""Checks of the training data: shapes, types and finiteness, with messages naming X or y."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from engine.params import Task
+from engine.preprocessing import encode_labels
+
+_CHUNK_ROWS = 8192
+
+
+def check_features(X: Any) -> np.ndarray:
+    X = np.asarray(X)
+    if X.dtype.kind not in "biuf":
+        try:
+            X = X.astype(np.float64)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"X: features must be numbers ({exc})") from exc
+    if X.ndim != 2:
+        raise ValueError(f"X: expected a 2-D array [n_samples, n_features], got shape {X.shape}")
+    if X.shape[0] < 2:
+        raise ValueError(f"X: need at least 2 samples, got {X.shape[0]}")
+    if X.shape[1] < 1:
+        raise ValueError("X: need at least 1 feature, got 0")
+    for start in range(0, X.shape[0], _CHUNK_ROWS):
+        if not np.isfinite(X[start : start + _CHUNK_ROWS]).all():
+            raise ValueError("X: features must be finite (no NaN or inf)")
+    return X
+
+
+def check_classification_targets(y: Any, n_samples: int) -> tuple[np.ndarray, np.ndarray]:
+    """(classes, class index per sample)."""
+    y = _same_length(y, n_samples)
+    if y.ndim == 2 and y.shape[1] == 1:
+        y = y.ravel()
+    if y.ndim != 1:
+        raise ValueError(f"y: classification needs one label per sample, got shape {y.shape}")
+    classes, indices = encode_labels(y)
+    if classes.shape[0] < 2:
+        raise ValueError(f"y: classification needs at least 2 classes, got {classes.shape[0]}")
+    return classes, indices
+
+
+def check_regression_targets(y: Any, n_samples: int) -> np.ndarray:
+    """Targets as float64 [n_samples, n_targets]."""
+    y = _same_length(y, n_samples)
+    if y.dtype.kind not in "iuf":
+        if y.dtype.kind == "O":
+            try:
+                y = y.astype(np.float64)
+            except (TypeError, ValueError) as exc:
+                raise ValueError(f"y: regression needs numeric targets ({exc})") from exc
+        else:
+            raise ValueError(f"y: regression needs numeric targets, got {y.dtype}")
+    if y.ndim not in (1, 2) or (y.ndim == 2 and y.shape[1] < 1):
+        raise ValueError(f"y: expected shape [n_samples] or [n_samples, n_targets], got {y.shape}")
+    y = y.astype(np.float64).reshape(n_samples, -1)
+    if not np.isfinite(y).all():
+        raise ValueError("y: targets must be finite (no NaN or inf)")
+    return y
+
+
+def check_task(task: Any) -> Task:
+    if task not in ("classification", "regression"):
+        raise ValueError(f"task: must be 'classification' or 'regression', got {task!r}")
+    return task  # type: ignore[no-any-return]
+
+
+def _same_length(y: Any, n_samples: int) -> np.ndarray:
+    y = np.asarray(y)
+    if y.ndim == 0 or y.shape[0] != n_samples:
+        got = 0 if y.ndim == 0 else y.shape[0]
+        raise ValueError(f"y: has {got} entries but X has {n_samples} samples")
+    return y

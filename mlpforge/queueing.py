@@ -1,0 +1,45 @@
+"""How work is queued: the Celery configuration the API (producer) and workers share.
+
+The API builds this app only to send tasks by name; it never imports `worker`.
+"""
+
+from __future__ import annotations
+
+from celery import Celery
+
+from mlpforge.settings import Settings
+
+TRAIN_TASK = "mlpforge.train"
+CPU_QUEUE = "cpu"
+GPU_QUEUE = "gpu"
+
+
+def queue_for(device: str) -> str:
+    return GPU_QUEUE if device == "gpu" else CPU_QUEUE
+
+
+def make_celery(settings: Settings, *, name: str = "mlpforge") -> Celery:
+    app = Celery(name, broker=settings.redis_url)
+    app.conf.update(
+        # Nothing is ever unpickled: JSON in, JSON out.
+        task_serializer="json",
+        result_serializer="json",
+        accept_content=["json"],
+        # Job state lives in the store, not in Celery's result backend.
+        task_ignore_result=True,
+        # A task is acknowledged only once it finished; a dead worker's task is delivered again.
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        task_default_queue=CPU_QUEUE,
+        broker_connection_retry_on_startup=True,
+        broker_transport_options={
+            # Longer than the longest allowed job, so a healthy long job is never redelivered.
+            "visibility_timeout": settings.max_runtime_secs + 3600,
+            "socket_timeout": 5,
+            "socket_connect_timeout": 5,
+        },
+        worker_send_task_events=False,
+        task_send_sent_event=False,
+    )
+    return app

@@ -1,0 +1,63 @@
+"""The FastAPI application: settings, Redis, the task queue, routers and error handlers."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from mlpforge import __version__
+from mlpforge.queueing import make_celery
+from mlpforge.settings import Settings, get_settings
+from service.body_limit import BodyLimitMiddleware
+from service.errors import install_error_handlers
+from service.model_cache import ModelCache
+from service.routers import datasets, jobs, models, ops
+from store.connection import connect
+
+log = logging.getLogger("mlpforge.api")
+
+DESCRIPTION = """
+Train scikit-learn-style multi-layer perceptrons as a service.
+
+1. `POST /v1/datasets` — upload data (inline JSON, CSV or .npz).
+2. `POST /v1/jobs` — train on it with MLPClassifier/MLPRegressor parameters.
+3. `GET /v1/jobs/{id}` (or `/events`) — follow the loss, epoch by epoch.
+4. `POST /v1/models/{id}/predict` — predict with the trained model.
+
+When the server has API keys configured, click **Authorize** and paste yours.
+"""
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if not settings.api_keys:
+            log.warning(
+                "MLPFORGE_API_KEYS is not set: the API is open to anyone who can reach it "
+                "(single-tenant mode)"
+            )
+        yield
+
+    app = FastAPI(
+        title="mlpforge",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        swagger_ui_parameters={"persistAuthorization": True, "tryItOutEnabled": True},
+    )
+    app.state.settings = settings
+    app.state.redis = connect(settings.redis_url, settings.redis_timeout_secs)
+    app.state.api_keys = settings.api_key_table()
+    app.state.queue = make_celery(settings, name="mlpforge-api")
+    app.state.model_cache = ModelCache(settings.model_cache_size)
+
+    install_error_handlers(app)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    for router in (ops.router, datasets.router, jobs.router, models.router):
+        app.include_router(router)
+    return app

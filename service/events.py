@@ -1,0 +1,51 @@
+"""Server-sent events of one job, read from its Redis stream.
+
+Progress events carry the history entry; the final status event carries the job body,
+after which the stream ends. Event ids are the stream ids, so Last-Event-ID resumes exactly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import orjson
+import redis.asyncio as aioredis
+from fastapi import Request
+
+from store import Store
+
+BLOCK_MS = 10_000
+
+
+def _frame(event_id: str | None, event: str, data: bytes) -> bytes:
+    head = f"id: {event_id}\n" if event_id else ""
+    return f"{head}event: {event}\ndata: ".encode() + data + b"\n\n"
+
+
+async def job_event_stream(
+    request: Request, store: Store, job_id: str, start: str
+) -> AsyncIterator[bytes]:
+    url: str = request.app.state.settings.redis_url
+    client = aioredis.Redis.from_url(url, socket_timeout=BLOCK_MS / 1000 + 5)
+    key = store.jobs.events_key(job_id)
+    cursor = start
+    try:
+        yield b"retry: 2000\n\n"
+        while not await request.is_disconnected():
+            batches: Any = await client.xread({key: cursor}, count=100, block=BLOCK_MS)
+            if not batches:
+                yield b": keep-alive\n\n"
+                continue
+            for _, entries in batches:
+                for raw_id, fields in entries:
+                    cursor = raw_id.decode()
+                    kind = fields[b"type"].decode()
+                    if kind == "status":
+                        job = store.jobs.get(job_id)
+                        body = orjson.dumps(job.model_dump(mode="json")) if job else fields[b"data"]
+                        yield _frame(cursor, "status", body)
+                        return
+                    yield _frame(cursor, kind, fields[b"data"])
+    finally:
+        await client.aclose()

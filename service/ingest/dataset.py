@@ -1,0 +1,50 @@
+"""The result of parsing an upload: arrays ready for the engine plus what the API reports."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+
+TargetKind = Literal["categorical", "continuous"]
+ClassValue = int | float | str | bool
+
+
+@dataclass(frozen=True, eq=False)  # eq=False: comparing arrays with == is ambiguous
+class ParsedDataset:
+    """A validated dataset.
+
+    ``X`` is float32, C-contiguous, 2-D ``(n_samples, n_features)``, every value finite.
+    ``y`` is 1-D: int64 for integer targets (integral floats included), float64 for continuous
+    ones, bool for booleans, numpy unicode for strings. ``classes`` holds the sorted distinct
+    target values as plain Python scalars when ``target_kind`` is "categorical", else None.
+    """
+
+    X: np.ndarray
+    y: np.ndarray
+    feature_names: list[str]
+    target_name: str | None
+    target_kind: TargetKind
+    classes: list[ClassValue] | None
+
+    def __post_init__(self) -> None:
+        # Cheap invariant checks: a violation is a bug in this package, not bad user data,
+        # so these are plain ValueErrors rather than DatasetErrors.
+        X, y = self.X, self.y
+        if X.dtype != np.float32 or X.ndim != 2 or not X.flags.c_contiguous:
+            raise ValueError(f"X must be a 2-D C-contiguous float32 array, got {X.dtype} {X.shape}")
+        if y.ndim != 1 or y.shape[0] != X.shape[0]:
+            raise ValueError(f"y must be 1-D with {X.shape[0]} values, got shape {y.shape}")
+        if len(self.feature_names) != X.shape[1]:
+            raise ValueError(f"{len(self.feature_names)} feature names for {X.shape[1]} features")
+        if (self.classes is None) != (self.target_kind == "continuous"):
+            raise ValueError("classes must be given exactly when target_kind is categorical")
+
+    @property
+    def n_samples(self) -> int:
+        return int(self.X.shape[0])
+
+    @property
+    def n_features(self) -> int:
+        return int(self.X.shape[1])

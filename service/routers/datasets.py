@@ -1,0 +1,145 @@
+"""/v1/datasets: upload (JSON, CSV, .npz), list, read, delete."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Query, Request, Response, status
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+
+from service.deps import DatasetDep, SettingsDep, StoreDep
+from service.errors import ApiError
+from service.idempotent import bind, check_key, replay
+from service.ingest import (
+    DatasetError,
+    IngestLimits,
+    ParsedDataset,
+    parse_csv_dataset,
+    parse_json_dataset,
+    parse_npz_dataset,
+)
+from service.pagination import Cursor, Limit
+from service.schemas import DatasetJSON, DatasetUpload
+from store import DatasetRecord, Page
+
+router = APIRouter(prefix="/v1/datasets", tags=["datasets"])
+
+NPZ_MAGIC = b"PK\x03\x04"
+
+UPLOAD_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {"schema": DatasetJSON.model_json_schema()},
+            "multipart/form-data": {"schema": DatasetUpload.model_json_schema()},
+        },
+    }
+}
+
+
+def _limits(settings: SettingsDep) -> IngestLimits:
+    return IngestLimits(max_cells=settings.max_dataset_cells)
+
+
+def _refuse(error: DatasetError) -> ApiError:
+    return ApiError(error.status, str(error), errors=error.errors)
+
+
+async def _parse(
+    request: Request, target: str | None, limits: IngestLimits
+) -> tuple[ParsedDataset, str | None, bytes]:
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    try:
+        if content_type == "application/json" or content_type.endswith("+json"):
+            body = await request.body()
+            dataset, name = await run_in_threadpool(parse_json_dataset, body, limits=limits)
+            return dataset, name, body
+        if content_type == "multipart/form-data":
+            form = await request.form(max_files=1, max_fields=8)
+            upload = form.get("file")
+            if not isinstance(upload, UploadFile):
+                raise ApiError(
+                    422,
+                    "the multipart body needs a file field named 'file'",
+                    errors=[{"loc": ["body", "file"], "msg": "missing file"}],
+                )
+            form_target = form.get("target")
+            target = target or (form_target if isinstance(form_target, str) else None)
+            data = await upload.read()
+            filename = (upload.filename or "").lower()
+            name = upload.filename
+            if filename.endswith(".npz") or data.startswith(NPZ_MAGIC):
+                dataset = await run_in_threadpool(parse_npz_dataset, data, limits=limits)
+            else:
+                dataset = await run_in_threadpool(
+                    parse_csv_dataset, data, target=target, limits=limits
+                )
+            return dataset, name, data + (target or "").encode()
+    except DatasetError as error:
+        raise _refuse(error) from None
+    raise ApiError(
+        415,
+        f"unsupported Content-Type {content_type or '(none)'!r}: send application/json or "
+        "multipart/form-data with a CSV or .npz file in the field 'file'",
+    )
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=DatasetRecord,
+    operation_id="create_dataset",
+    summary="Upload a dataset (JSON, CSV or .npz)",
+    openapi_extra=UPLOAD_BODY,
+)
+async def create_dataset(
+    request: Request,
+    response: Response,
+    store: StoreDep,
+    settings: SettingsDep,
+    target: Annotated[str | None, Query(description="CSV target column (default: last)")] = None,
+    idempotency_key: Annotated[str | None, Header()] = None,
+) -> DatasetRecord:
+    check_key(idempotency_key)
+    dataset, name, fingerprint_source = await _parse(request, target, _limits(settings))
+    earlier = replay(store, "datasets", idempotency_key, fingerprint_source)
+    if earlier is not None and (record := store.datasets.get(earlier)) is not None:
+        response.status_code = status.HTTP_200_OK
+        return record
+    record = await run_in_threadpool(
+        lambda: store.datasets.create(
+            X=dataset.X,
+            y=dataset.y,
+            name=name,
+            feature_names=dataset.feature_names,
+            target_name=dataset.target_name,
+            target_kind=dataset.target_kind,
+            classes=dataset.classes,
+        )
+    )
+    winner = bind(
+        store, "datasets", idempotency_key, fingerprint_source, record.id, store.datasets.delete
+    )
+    if winner != record.id and (earlier_record := store.datasets.get(winner)) is not None:
+        return earlier_record
+    response.headers["Location"] = f"/v1/datasets/{record.id}"
+    return record
+
+
+@router.get("", response_model=Page[DatasetRecord], operation_id="list_datasets")
+def list_datasets(store: StoreDep, limit: Limit = 20, cursor: Cursor = None) -> Page[DatasetRecord]:
+    return store.datasets.page(limit=limit, cursor=cursor)
+
+
+@router.get("/{dataset_id}", response_model=DatasetRecord, operation_id="get_dataset")
+def get_dataset(dataset: DatasetDep) -> DatasetRecord:
+    return dataset
+
+
+@router.delete(
+    "/{dataset_id}", status_code=status.HTTP_204_NO_CONTENT, operation_id="delete_dataset"
+)
+def delete_dataset(dataset: DatasetDep, store: StoreDep) -> Response:
+    store.datasets.delete(dataset.id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,144 @@
+"""/v1/jobs: submit, read, list, cancel, metrics history, live events."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Query, Request, Response, status
+from fastapi.responses import StreamingResponse
+
+from mlpforge.queueing import TRAIN_TASK, queue_for
+from service.admission import choose_task, resolve_params, runtime_limit
+from service.deps import JobDep, QueueDep, SettingsDep, StoreDep
+from service.errors import ApiError, not_found
+from service.events import job_event_stream
+from service.idempotent import bind, check_key, replay
+from service.pagination import Cursor, Limit
+from service.schemas import History, JobCreate
+from store import JobRecord, JobStatus, Page, TransitionRefused
+
+router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
+
+EVENT_ID = re.compile(r"^\d{1,12}-\d{1,3}$")
+# Seconds past the soft limit before Celery kills a task that ignored it.
+HARD_LIMIT_GRACE_SECS = 30
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=JobRecord,
+    operation_id="create_job",
+    summary="Start a training job",
+)
+def create_job(
+    body: JobCreate,
+    response: Response,
+    store: StoreDep,
+    queue: QueueDep,
+    settings: SettingsDep,
+    idempotency_key: Annotated[str | None, Header()] = None,
+) -> JobRecord:
+    check_key(idempotency_key)
+    raw = body.model_dump_json().encode()
+    earlier = replay(store, "jobs", idempotency_key, raw)
+    if earlier is not None and (job := store.jobs.get(earlier)) is not None:
+        response.headers["Location"] = f"/v1/jobs/{job.id}"
+        return job
+    dataset = store.datasets.get(body.dataset_id)
+    if dataset is None:
+        raise not_found("dataset", body.dataset_id)
+    task = choose_task(body, dataset)
+    params = resolve_params(body, task, dataset, settings)
+    max_runtime = runtime_limit(body, settings)
+    job = store.jobs.new_record(
+        dataset_id=dataset.id,
+        task=task,
+        params=params.to_dict(),
+        max_runtime_secs=max_runtime,
+        device=body.device,
+        queue=queue_for(body.device),
+    )
+    store.jobs.create(job)
+    winner = bind(store, "jobs", idempotency_key, raw, job.id, store.jobs.discard)
+    if winner != job.id and (twin := store.jobs.get(winner)) is not None:
+        response.headers["Location"] = f"/v1/jobs/{twin.id}"
+        return twin
+    try:
+        queue.send_task(
+            TRAIN_TASK,
+            args=[store.tenant, job.id],
+            queue=job.queue,
+            soft_time_limit=max_runtime,
+            time_limit=max_runtime + HARD_LIMIT_GRACE_SECS,
+        )
+    except Exception:
+        # Never queued: leave no "queued" job behind that nothing will ever run.
+        store.jobs.discard(job.id)
+        raise
+    response.headers["Location"] = f"/v1/jobs/{job.id}"
+    return job
+
+
+@router.get("", response_model=Page[JobRecord], operation_id="list_jobs")
+def list_jobs(
+    store: StoreDep,
+    status_filter: Annotated[JobStatus | None, Query(alias="status")] = None,
+    limit: Limit = 20,
+    cursor: Cursor = None,
+) -> Page[JobRecord]:
+    return store.jobs.page(limit=limit, cursor=cursor, status=status_filter)
+
+
+@router.get("/{job_id}", response_model=JobRecord, operation_id="get_job")
+def get_job(job: JobDep) -> JobRecord:
+    return job
+
+
+@router.post(
+    "/{job_id}/cancel",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=JobRecord,
+    operation_id="cancel_job",
+    responses={409: {"description": "The job has already finished."}},
+)
+def cancel_job(job: JobDep, store: StoreDep) -> JobRecord:
+    try:
+        return store.jobs.request_cancel(job.id)
+    except TransitionRefused as refused:
+        raise ApiError(409, f"job {job.id} already finished ({refused.job.status})") from None
+    except KeyError:
+        raise not_found("job", job.id) from None
+
+
+@router.get("/{job_id}/metrics", response_model=History, operation_id="get_job_metrics")
+def get_job_metrics(job: JobDep, store: StoreDep) -> History:
+    return History.model_validate({"history": store.jobs.history(job.id)})
+
+
+@router.get(
+    "/{job_id}/events",
+    operation_id="stream_job_events",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/event-stream": {}}, "description": "Server-sent events"}},
+)
+def stream_job_events(
+    job: JobDep,
+    store: StoreDep,
+    request: Request,
+    last_event_id: Annotated[str | None, Header()] = None,
+    after: Annotated[str | None, Query(description="Same as the Last-Event-ID header.")] = None,
+) -> StreamingResponse:
+    start = last_event_id or after
+    if start is not None and not EVENT_ID.match(start):
+        raise ApiError(
+            422,
+            "Last-Event-ID must look like '12-0' (the id of an event this stream sent)",
+            errors=[{"loc": ["header", "Last-Event-ID"], "msg": "malformed event id"}],
+        )
+    return StreamingResponse(
+        job_event_stream(request, store, job.id, start or "0-0"),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )

@@ -1,0 +1,101 @@
+"""Request bodies and the response shapes that the store's records do not already give."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from engine import MLPParams
+
+EXAMPLE_DATASET: dict[str, Any] = {
+    "name": "xor-ish",
+    "features": [[0, 0], [0, 1], [1, 0], [1, 1], [0.1, 0.9], [0.9, 0.1], [0.2, 0.1], [0.8, 0.9]],
+    "targets": ["no", "yes", "yes", "no", "yes", "yes", "no", "no"],
+    "feature_names": ["a", "b"],
+}
+
+
+class DatasetJSON(BaseModel):
+    """A dataset sent inline as JSON (documented here; parsed by `service.ingest` for speed)."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [EXAMPLE_DATASET]})
+
+    name: str | None = None
+    features: list[list[float]] = Field(description="One row per sample, all of the same width.")
+    targets: list[float | int | str | bool] = Field(description="One target per row.")
+    feature_names: list[str] | None = None
+
+
+class DatasetUpload(BaseModel):
+    """A dataset file: CSV with a header row, or .npz holding X (2-D) and y (1-D)."""
+
+    file: bytes = Field(json_schema_extra={"format": "binary"})
+    target: str | None = Field(None, description="CSV target column; default the last column.")
+
+
+class JobCreate(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "dataset_id": "ds_…",
+                    "task": "classification",
+                    "params": {"hidden_layer_sizes": [16], "max_iter": 200, "random_state": 0},
+                }
+            ]
+        },
+    )
+
+    dataset_id: str = Field(description="The dataset to train on.")
+    task: Literal["classification", "regression"] | None = Field(
+        None, description="Default: classification for categorical targets, else regression."
+    )
+    params: MLPParams = Field(
+        default_factory=MLPParams,
+        description="scikit-learn MLPClassifier/MLPRegressor parameters; unknown keys are refused.",
+    )
+    max_runtime_secs: int | None = Field(
+        None, gt=0, description="Wall-clock limit; the job fails with 'time limit' past it."
+    )
+    device: Literal["auto", "cpu", "gpu"] = "auto"
+
+
+class PredictRequest(BaseModel):
+    """Rows to predict (documented here; parsed with orjson and numpy for speed)."""
+
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"inputs": [[0.0, 1.0], [1.0, 1.0]]}]}
+    )
+
+    inputs: list[list[float]] | None = Field(None, description="Rows of raw feature values.")
+    instances: list[list[float]] | None = Field(None, description="Alias of inputs (KServe V1).")
+
+
+class Prediction(BaseModel):
+    predictions: list[Any]
+    probabilities: list[list[float]] | None = None
+    classes: list[Any] | None = None
+
+
+class HistoryEntry(BaseModel):
+    epoch: int
+    loss: float
+    val_loss: float | None = None
+    val_score: float | None = None
+    learning_rate: float
+    seconds: float
+
+
+class History(BaseModel):
+    history: list[HistoryEntry]
+
+
+class Health(BaseModel):
+    status: Literal["ok"] = "ok"
+
+
+class Readiness(BaseModel):
+    redis: Literal["ok", "unavailable"]
+    workers: int

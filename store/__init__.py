@@ -1,0 +1,67 @@
+"""The only code that speaks Redis. Both the API and the worker use it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import redis
+
+from store.datasets import Datasets
+from store.idempotency import Idempotency, IdempotencyConflict
+from store.jobs import Jobs, StaleWorker, TransitionRefused
+from store.keys import TenantKeys
+from store.models import Models
+from store.records import (
+    FINISHED,
+    DatasetRecord,
+    EpochMetrics,
+    JobError,
+    JobRecord,
+    JobStatus,
+    ModelRecord,
+    Page,
+)
+
+
+@dataclass(frozen=True)
+class Store:
+    """Everything one tenant can see, bound to one Redis client."""
+
+    client: redis.Redis
+    tenant: str
+
+    @property
+    def keys(self) -> TenantKeys:
+        return TenantKeys(self.tenant)
+
+    @property
+    def datasets(self) -> Datasets:
+        return Datasets(self.client, self.keys)
+
+    @property
+    def jobs(self) -> Jobs:
+        return Jobs(self.client, self.keys)
+
+    @property
+    def models(self) -> Models:
+        return Models(self.client, self.keys)
+
+    @property
+    def idempotency(self) -> Idempotency:
+        return Idempotency(self.client, self.keys)
+
+
+__all__ = [
+    "FINISHED",
+    "DatasetRecord",
+    "EpochMetrics",
+    "IdempotencyConflict",
+    "JobError",
+    "JobRecord",
+    "JobStatus",
+    "ModelRecord",
+    "Page",
+    "StaleWorker",
+    "Store",
+    "TransitionRefused",
+]

@@ -1,0 +1,242 @@
+"""Jobs: the record, its history, its event stream, its checkpoint and its cancel flag.
+
+Every change of a job's status goes through `_change`, an optimistic (WATCH/MULTI)
+read-modify-write, so the API and a worker can never overwrite each other's transition.
+A worker's writes carry its `attempt` number as a fencing token: once another worker has
+taken the job over, the stale one's writes are refused with `StaleWorker`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import orjson
+import redis
+
+from store.arrays import as_bytes
+from store.ids import new_id, utcnow
+from store.keys import TenantKeys
+from store.pagination import page_ids
+from store.records import FINISHED, JobError, JobRecord, JobStatus, Page
+
+# Holds the most recent events of a job; SSE readers replay from here.
+EVENTS_MAXLEN = 100_000
+
+
+class StaleWorker(Exception):
+    """This worker no longer owns the job (another attempt took it over)."""
+
+
+class TransitionRefused(Exception):
+    """The job is not in a state that allows the requested change."""
+
+    def __init__(self, job: JobRecord) -> None:
+        super().__init__(f"job {job.id} is {job.status}")
+        self.job = job
+
+
+Mutation = Callable[[JobRecord], JobRecord]
+PipeWork = Callable[[Any], None]
+
+
+class Jobs:
+    def __init__(self, client: redis.Redis, keys: TenantKeys) -> None:
+        self._r = client
+        self._k = keys
+
+    # ---- reading ---------------------------------------------------------------
+    def get(self, job_id: str) -> JobRecord | None:
+        raw = self._r.get(self._k.job(job_id))
+        return JobRecord.model_validate_json(raw) if raw else None
+
+    def page(self, *, limit: int, cursor: str | None, status: str | None = None) -> Page[JobRecord]:
+        cache: dict[str, JobRecord] = {}
+
+        def accept(ids: list[str]) -> list[bool]:
+            raws = self._r.mget([self._k.job(i) for i in ids])
+            keep = []
+            for job_id, raw in zip(ids, raws, strict=True):
+                if raw:
+                    cache[job_id] = JobRecord.model_validate_json(raw)
+                keep.append(job_id in cache and (status is None or cache[job_id].status == status))
+            return keep
+
+        ids, next_cursor = page_ids(
+            self._r, self._k.job_index(), limit=limit, cursor=cursor, accept=accept
+        )
+        return Page[JobRecord](data=[cache[i] for i in ids], next_cursor=next_cursor)
+
+    def history(self, job_id: str) -> list[dict[str, Any]]:
+        return [orjson.loads(raw) for raw in self._r.lrange(self._k.job_history(job_id), 0, -1)]
+
+    def checkpoint(self, job_id: str) -> bytes | None:
+        blob = self._r.get(self._k.job_checkpoint(job_id))
+        return as_bytes(blob) if blob is not None else None
+
+    def cancel_requested(self, job_id: str) -> bool:
+        return bool(self._r.exists(self._k.job_cancel(job_id)))
+
+    def events_key(self, job_id: str) -> str:
+        return self._k.job_events(job_id)
+
+    # ---- creating --------------------------------------------------------------
+    def new_record(self, **fields: Any) -> JobRecord:
+        return JobRecord(id=new_id("job"), created_at=utcnow(), **fields)
+
+    def create(self, job: JobRecord) -> JobRecord:
+        """Write the record before anything is queued: a queued task always finds its job."""
+        with self._r.pipeline(transaction=True) as pipe:
+            pipe.set(self._k.job(job.id), job.model_dump_json())
+            pipe.zadd(self._k.job_index(), {job.id: 0})
+            pipe.execute()
+        return job
+
+    def discard(self, job_id: str) -> None:
+        """Remove a record that was never queued (lost an idempotency race)."""
+        with self._r.pipeline(transaction=True) as pipe:
+            pipe.delete(self._k.job(job_id))
+            pipe.zrem(self._k.job_index(), job_id)
+            pipe.execute()
+
+    # ---- transitions -----------------------------------------------------------
+    def _change(
+        self,
+        job_id: str,
+        mutate: Mutation,
+        extra: PipeWork | None = None,
+        watch: Iterable[str] = (),
+    ) -> JobRecord:
+        key = self._k.job(job_id)
+        with self._r.pipeline(transaction=True) as pipe:
+            while True:
+                try:
+                    pipe.watch(key, *watch)
+                    raw = pipe.get(key)
+                    if raw is None:
+                        raise KeyError(job_id)
+                    job = mutate(JobRecord.model_validate_json(raw))
+                    pipe.multi()
+                    pipe.set(key, job.model_dump_json())
+                    if extra is not None:
+                        extra(pipe)
+                    pipe.execute()
+                    return job
+                except redis.WatchError:
+                    continue
+
+    def start(self, job_id: str) -> JobRecord:
+        """queued/running → running as a new attempt; the attempt number is the fencing token."""
+
+        def mutate(job: JobRecord) -> JobRecord:
+            if job.finished:
+                raise TransitionRefused(job)
+            return job.model_copy(
+                update={
+                    "status": "running",
+                    "attempts": job.attempts + 1,
+                    "started_at": job.started_at or utcnow(),
+                }
+            )
+
+        return self._change(job_id, mutate)
+
+    def record_epoch(
+        self,
+        job_id: str,
+        *,
+        attempt: int,
+        entry: dict[str, Any],
+        progress: float,
+        checkpoint: bytes | None,
+    ) -> JobRecord:
+        """Epoch k's history entry, event, job fields and checkpoint land together or not at all.
+
+        An epoch already recorded (a resumed run recomputes it bit for bit) is not added twice.
+        """
+        epoch = int(entry["epoch"])
+        history_key = self._k.job_history(job_id)
+        payload = orjson.dumps(entry)
+        metrics = {k: entry.get(k) for k in ("loss", "val_loss", "val_score", "learning_rate")}
+
+        def mutate(job: JobRecord) -> JobRecord:
+            if job.attempts != attempt:
+                raise StaleWorker(job_id)
+            if job.status != "running":
+                raise TransitionRefused(job)
+            return job.model_copy(update={"epoch": epoch, "progress": progress, "metrics": metrics})
+
+        def extra(pipe: Any) -> None:
+            if known < epoch:
+                pipe.rpush(history_key, payload)
+                pipe.xadd(
+                    self._k.job_events(job_id),
+                    {"type": "progress", "data": payload},
+                    id=f"{epoch}-0",
+                    maxlen=EVENTS_MAXLEN,
+                    approximate=True,
+                )
+            if checkpoint is not None:
+                pipe.set(self._k.job_checkpoint(job_id), checkpoint)
+
+        known = int(self._r.llen(history_key))
+        return self._change(job_id, mutate, extra, watch=(history_key,))
+
+    def finish(
+        self,
+        job_id: str,
+        *,
+        status: JobStatus,
+        attempt: int | None,
+        model_id: str | None = None,
+        error: JobError | None = None,
+    ) -> JobRecord:
+        """Move to a final status (once), publish the final event, drop transient state.
+
+        ``attempt`` None is the API acting on a job no worker holds (a queued cancel).
+        """
+        assert status in FINISHED
+
+        def mutate(job: JobRecord) -> JobRecord:
+            if attempt is not None and job.attempts != attempt:
+                raise StaleWorker(job_id)
+            if job.finished:
+                raise TransitionRefused(job)
+            if attempt is None and job.status != "queued":
+                raise TransitionRefused(job)
+            update: dict[str, Any] = {
+                "status": status,
+                "finished_at": utcnow(),
+                "model_id": model_id,
+                "error": error,
+            }
+            if status == "succeeded":
+                update["progress"] = 1.0
+            return job.model_copy(update=update)
+
+        def extra(pipe: Any) -> None:
+            pipe.delete(self._k.job_checkpoint(job_id), self._k.job_cancel(job_id))
+
+        job = self._change(job_id, mutate, extra)
+        # The final event's id sorts after every progress event of the job.
+        self._r.xadd(
+            self._k.job_events(job_id),
+            {"type": "status", "data": orjson.dumps({"status": job.status})},
+            id=f"{job.epoch}-1",
+        )
+        return job
+
+    def request_cancel(self, job_id: str) -> JobRecord:
+        """A queued job is cancelled at once; a running one is flagged for its worker."""
+        job = self.get(job_id)
+        if job is None:
+            raise KeyError(job_id)
+        if job.status == "queued":
+            try:
+                return self.finish(job_id, status="cancelled", attempt=None)
+            except TransitionRefused as refused:
+                job = refused.job  # a worker took it meanwhile: flag it below
+        if job.finished:
+            raise TransitionRefused(job)
+        self._r.set(self._k.job_cancel(job_id), b"1", ex=7 * 24 * 3600)
+        return job

@@ -1,0 +1,149 @@
+"""Real processes for the tests: a Celery worker and a uvicorn server, started and stopped."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+import redis
+
+ROOT = Path(__file__).resolve().parent.parent
+LOGS = ROOT / ".run" / "test-logs"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_until(check: Callable[[], bool], timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(0.1)
+    raise TimeoutError(f"timed out after {timeout}s waiting for {what}")
+
+
+class Process:
+    """A child process whose output goes to a log file under .run/test-logs/."""
+
+    def __init__(self, name: str, command: list[str], env: dict[str, str]) -> None:
+        LOGS.mkdir(parents=True, exist_ok=True)
+        self.name = name
+        self.log_path = LOGS / f"{name}-{os.getpid()}-{time.monotonic_ns()}.log"
+        self._log = self.log_path.open("wb")
+        self.popen = subprocess.Popen(
+            command,
+            cwd=ROOT,
+            env={**os.environ, **env},
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # so a kill reaches the whole process group
+        )
+
+    @property
+    def pid(self) -> int:
+        return self.popen.pid
+
+    def alive(self) -> bool:
+        return self.popen.poll() is None
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")[-5000:]
+
+    def kill(self, sig: int = signal.SIGKILL) -> None:
+        if self.alive():
+            os.killpg(self.popen.pid, sig)
+            self.popen.wait(timeout=30)
+
+    def stop(self) -> None:
+        if self.alive():
+            os.killpg(self.popen.pid, signal.SIGTERM)
+            try:
+                self.popen.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.popen.pid, signal.SIGKILL)
+                self.popen.wait(timeout=10)
+        self._log.close()
+
+
+def start_worker(
+    redis_url: str, *, queues: str = "cpu", name: str = "worker", **env: str
+) -> Process:
+    hostname = f"{name}-{time.monotonic_ns()}@test"
+    proc = Process(
+        name,
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "worker.celery_app:app",
+            "worker",
+            "--loglevel",
+            "INFO",
+            "--concurrency",
+            "1",
+            "-Q",
+            queues,
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+            "--hostname",
+            hostname,
+        ],
+        {"MLPFORGE_REDIS_URL": redis_url, **env},
+    )
+    client = redis.Redis.from_url(redis_url)
+    try:
+        wait_until(
+            lambda: bool(client.exists(f"mlpforge:worker:{hostname}")) or not proc.alive(),
+            60,
+            "the Celery worker's heartbeat",
+        )
+    except TimeoutError:
+        proc.stop()
+        raise
+    if not proc.alive():
+        raise RuntimeError(f"worker exited early:\n{proc.log()}")
+    return proc
+
+
+def start_api(redis_url: str, **env: str) -> tuple[Process, str]:
+    port = free_port()
+    proc = Process(
+        "api",
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "service.main:app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--no-access-log",
+        ],
+        {"MLPFORGE_REDIS_URL": redis_url, **env},
+    )
+    base = f"http://127.0.0.1:{port}"
+
+    def healthy() -> bool:
+        if not proc.alive():
+            raise RuntimeError(f"API exited early:\n{proc.log()}")
+        try:
+            return httpx.get(f"{base}/healthz", timeout=1).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    wait_until(healthy, 60, "the API's /healthz")
+    return proc, base

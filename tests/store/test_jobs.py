@@ -1,0 +1,118 @@
+"""The job store's transitions, fencing and idempotent epoch records, on the real Redis."""
+
+from __future__ import annotations
+
+import pytest
+import redis
+
+from store import StaleWorker, Store, TransitionRefused
+
+
+@pytest.fixture
+def store(redis_client: redis.Redis, tenant: str) -> Store:
+    return Store(redis_client, tenant)
+
+
+def _job(store: Store) -> str:
+    job = store.jobs.new_record(
+        dataset_id="ds_x", task="classification", params={}, max_runtime_secs=60
+    )
+    return store.jobs.create(job).id
+
+
+def _entry(epoch: int, loss: float = 1.0) -> dict[str, float | int | None]:
+    return {
+        "epoch": epoch,
+        "loss": loss,
+        "val_loss": None,
+        "val_score": None,
+        "learning_rate": 0.001,
+        "seconds": 0.01,
+    }
+
+
+def test_start_counts_attempts_and_keeps_first_start_time(store: Store) -> None:
+    job_id = _job(store)
+    first = store.jobs.start(job_id)
+    second = store.jobs.start(job_id)
+    assert (first.status, first.attempts) == ("running", 1)
+    assert second.attempts == 2
+    assert second.started_at == first.started_at
+
+
+def test_a_stale_attempt_cannot_write(store: Store) -> None:
+    job_id = _job(store)
+    store.jobs.start(job_id)
+    store.jobs.start(job_id)  # another worker took over
+    with pytest.raises(StaleWorker):
+        store.jobs.record_epoch(job_id, attempt=1, entry=_entry(1), progress=0.1, checkpoint=b"c")
+    with pytest.raises(StaleWorker):
+        store.jobs.finish(job_id, status="succeeded", attempt=1)
+    assert store.jobs.history(job_id) == []
+    assert store.jobs.checkpoint(job_id) is None
+
+
+def test_an_epoch_recorded_twice_appears_once(store: Store) -> None:
+    job_id = _job(store)
+    store.jobs.start(job_id)
+    for epoch in (1, 2, 2, 3):
+        store.jobs.record_epoch(
+            job_id, attempt=1, entry=_entry(epoch), progress=epoch / 10, checkpoint=b"x"
+        )
+    assert [e["epoch"] for e in store.jobs.history(job_id)] == [1, 2, 3]
+    events = store.client.xrange(store.jobs.events_key(job_id))
+    assert [raw_id.decode() for raw_id, _ in events] == ["1-0", "2-0", "3-0"]
+    job = store.jobs.get(job_id)
+    assert job is not None and job.epoch == 3 and job.metrics is not None
+
+
+def test_finish_is_final_and_publishes_a_status_event(store: Store) -> None:
+    job_id = _job(store)
+    store.jobs.start(job_id)
+    store.jobs.record_epoch(job_id, attempt=1, entry=_entry(1), progress=0.5, checkpoint=b"c")
+    job = store.jobs.finish(job_id, status="succeeded", attempt=1, model_id="mdl_1")
+    assert (job.status, job.progress, job.model_id) == ("succeeded", 1.0, "mdl_1")
+    assert store.jobs.checkpoint(job_id) is None
+    with pytest.raises(TransitionRefused):
+        store.jobs.finish(job_id, status="failed", attempt=1)
+    last_id, fields = store.client.xrange(store.jobs.events_key(job_id))[-1]
+    assert last_id == b"1-1" and fields[b"type"] == b"status"
+
+
+def test_cancel_of_queued_job_is_immediate_and_of_running_job_is_a_flag(store: Store) -> None:
+    queued = _job(store)
+    assert store.jobs.request_cancel(queued).status == "cancelled"
+    running = _job(store)
+    store.jobs.start(running)
+    assert store.jobs.request_cancel(running).status == "running"
+    assert store.jobs.cancel_requested(running)
+    with pytest.raises(TransitionRefused):
+        store.jobs.request_cancel(queued)
+
+
+def test_lists_are_newest_first_and_paginate_without_overlap(store: Store) -> None:
+    ids = [_job(store) for _ in range(7)]
+    seen: list[str] = []
+    cursor = None
+    while True:
+        page = store.jobs.page(limit=3, cursor=cursor)
+        seen += [job.id for job in page.data]
+        cursor = page.next_cursor
+        if cursor is None:
+            break
+    assert seen == list(reversed(ids))
+
+
+def test_status_filter(store: Store) -> None:
+    a, b = _job(store), _job(store)
+    store.jobs.request_cancel(a)
+    page = store.jobs.page(limit=10, cursor=None, status="cancelled")
+    assert [job.id for job in page.data] == [a]
+    assert b not in [job.id for job in page.data]
+
+
+def test_tenants_do_not_see_each_other(redis_client: redis.Redis, store: Store) -> None:
+    job_id = _job(store)
+    other = Store(redis_client, store.tenant + "-other")
+    assert other.jobs.get(job_id) is None
+    assert other.jobs.page(limit=10, cursor=None).data == []

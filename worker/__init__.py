@@ -1,0 +1,1 @@
+"""Celery workers: thin tasks that run the engine and report through the store."""

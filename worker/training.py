@@ -1,0 +1,215 @@
+"""Run one job: load it, train with the engine, report every epoch, publish the model.
+
+Idempotent at the top: a finished job is left alone, a cancelled one is not started, and a
+job that was running when its worker died resumes from its last checkpoint.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from typing import TypeVar
+
+import numpy as np
+import redis
+
+from engine import (
+    EngineError,
+    EpochReport,
+    FitCancelled,
+    FittedModel,
+    MLPParams,
+    ModelFormatError,
+    Trainer,
+)
+from mlpforge.settings import Settings, get_settings
+from store import (
+    JobError,
+    JobRecord,
+    JobStatus,
+    ModelRecord,
+    StaleWorker,
+    Store,
+    TransitionRefused,
+)
+from store.connection import connect
+from store.ids import utcnow
+from worker.device import array_module
+
+log = logging.getLogger(__name__)
+
+# A job whose worker died this many times fails instead of killing workers forever.
+MAX_ATTEMPTS = 3
+# How often the cancel flag is read, at most.
+CANCEL_POLL_SECS = 0.2
+# How long a worker waits for Redis to come back before giving the job up to redelivery.
+REDIS_PATIENCE_SECS = 120.0
+
+T = TypeVar("T")
+
+
+def _store(tenant: str, settings: Settings) -> Store:
+    return Store(connect(settings.redis_url, settings.redis_timeout_secs), tenant)
+
+
+def _patiently(call: Callable[[], T]) -> T:
+    """Retry a store call through a Redis outage, so an epoch's report is not lost."""
+    deadline = time.monotonic() + REDIS_PATIENCE_SECS
+    while True:
+        try:
+            return call()
+        except (redis.ConnectionError, redis.TimeoutError):
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
+
+
+def model_id_for(job_id: str) -> str:
+    # Derived from the job, so publishing the model twice (after a crash) writes one model.
+    return "mdl_" + job_id.removeprefix("job_")
+
+
+def run_job(tenant: str, job_id: str, settings: Settings | None = None) -> None:
+    settings = settings or get_settings()
+    store = _store(tenant, settings)
+    job = store.jobs.get(job_id)
+    if job is None:
+        log.warning("job %s of tenant %s does not exist; dropping the task", job_id, tenant)
+        return
+    if job.finished:
+        return
+    try:
+        job = store.jobs.start(job_id)
+    except TransitionRefused:
+        return
+    attempt = job.attempts
+    if attempt > MAX_ATTEMPTS:
+        _fail(store, job, attempt, "WorkerLost", f"the job's worker died {MAX_ATTEMPTS} times")
+        return
+    if store.jobs.cancel_requested(job_id):
+        _finish(store, job, attempt, "cancelled")
+        return
+    arrays = store.datasets.arrays(job.dataset_id)
+    if arrays is None:
+        _fail(store, job, attempt, "DatasetMissing", f"dataset {job.dataset_id} was deleted")
+        return
+    try:
+        model = _train(store, job, attempt, arrays)
+    except FitCancelled:
+        _finish(store, job, attempt, "cancelled")
+    except StaleWorker:
+        log.warning("job %s was taken over by another worker; this attempt stops", job_id)
+    except (EngineError, ValueError) as error:
+        _fail(store, job, attempt, type(error).__name__, str(error))
+    else:
+        _publish(store, job, attempt, model)
+
+
+def _train(
+    store: Store, job: JobRecord, attempt: int, arrays: tuple[np.ndarray, np.ndarray]
+) -> FittedModel:
+    X, y = arrays
+    xp = array_module(job.device)
+    blob = store.jobs.checkpoint(job.id)
+    if blob is not None:
+        try:
+            trainer = Trainer.resume(X, y, blob, xp=xp)
+        except ModelFormatError:
+            log.exception("checkpoint of job %s unreadable; starting over", job.id)
+            blob = None
+    if blob is None:
+        params = MLPParams.from_dict(job.params)
+        trainer = Trainer(X, y, task=job.task, params=params, xp=xp)
+
+    def on_epoch(report: EpochReport) -> None:
+        checkpoint = trainer.checkpoint()
+        progress = min(1.0, report["epoch"] / max(1, trainer.max_epochs))
+        _patiently(
+            lambda: store.jobs.record_epoch(
+                job.id,
+                attempt=attempt,
+                entry=dict(report),
+                progress=progress,
+                checkpoint=checkpoint,
+            )
+        )
+
+    last_poll = [0.0]
+
+    def should_stop() -> bool:
+        now = time.monotonic()
+        if now - last_poll[0] < CANCEL_POLL_SECS:
+            return False
+        last_poll[0] = now
+        try:
+            return store.jobs.cancel_requested(job.id)
+        except redis.RedisError:
+            return False  # Redis away: keep training; the next epoch's report waits for it.
+
+    return trainer.run(on_epoch=on_epoch, should_stop=should_stop)
+
+
+def _publish(store: Store, job: JobRecord, attempt: int, model: FittedModel) -> None:
+    dataset = store.datasets.get(job.dataset_id)
+    blob = model.to_bytes()
+    record = ModelRecord(
+        id=model_id_for(job.id),
+        job_id=job.id,
+        dataset_id=job.dataset_id,
+        task=job.task,
+        n_features=model.n_features_in_,
+        feature_names=dataset.feature_names if dataset else None,
+        classes=None if model.classes_ is None else model.classes_.tolist(),
+        hidden_layer_sizes=list(model.hidden_layer_sizes),
+        activation=model.activation,
+        n_parameters=model.n_parameters,
+        metrics=model.final_metrics(),
+        dataset_sha256=dataset.sha256 if dataset else "",
+        size_bytes=len(blob),
+        created_at=utcnow(),
+    )
+    _patiently(lambda: store.models.create(record, blob))
+    _finish(store, job, attempt, "succeeded", model_id=record.id)
+
+
+def _fail(store: Store, job: JobRecord, attempt: int, kind: str, message: str) -> None:
+    _finish(store, job, attempt, "failed", error=JobError(type=kind, message=message))
+
+
+def _finish(
+    store: Store,
+    job: JobRecord,
+    attempt: int,
+    status: JobStatus,
+    *,
+    model_id: str | None = None,
+    error: JobError | None = None,
+) -> None:
+    try:
+        _patiently(
+            lambda: store.jobs.finish(
+                job.id,
+                status=status,
+                attempt=attempt,
+                model_id=model_id,
+                error=error,
+            )
+        )
+    except (StaleWorker, TransitionRefused):
+        log.warning("job %s: final status %s not written (no longer ours)", job.id, status)
+
+
+def time_limit_reached(tenant: str, job_id: str, settings: Settings | None = None) -> None:
+    settings = settings or get_settings()
+    store = _store(tenant, settings)
+    job = store.jobs.get(job_id)
+    if job is None or job.finished:
+        return
+    _fail(
+        store,
+        job,
+        job.attempts,
+        "TimeLimitExceeded",
+        f"time limit: the job ran longer than max_runtime_secs={job.max_runtime_secs}",
+    )
