@@ -74,7 +74,13 @@ class SGD(Optimizer):
 
 
 class Adam(Optimizer):
-    """scikit-learn's Adam: the bias correction is folded into the step size."""
+    """scikit-learn's Adam, with the bias correction folded into the step size.
+
+    The moments are kept unnormalized, M = m / (1 - beta_1) and V = v / (1 - beta_2), so that
+    each update is ``M = beta_1 M + g`` and ``V = beta_2 V + g^2`` (two fewer passes over the
+    parameters); the step rescales to exactly scikit-learn's
+    ``lr_t m / (sqrt(v) + epsilon)`` with ``lr_t = lr sqrt(1 - beta_2^t) / (1 - beta_1^t)``.
+    """
 
     slots = ("m", "v")
     m: Array
@@ -95,29 +101,27 @@ class Adam(Optimizer):
         self.beta_1, self.beta_2, self.epsilon = beta_1, beta_2, epsilon
 
     def _moments(self, grads: Array) -> float:
+        """Update the moments; returns the step size factor for a rate of 1."""
         xp, tmp = self.xp, self._tmp
         self.t += 1
-        # m += (1 - b1) (g - m);  v += (1 - b2) (g^2 - v)
-        xp.subtract(grads, self.m, out=tmp)
-        tmp *= 1.0 - self.beta_1
-        self.m += tmp
+        self.m *= self.beta_1
+        self.m += grads
         xp.multiply(grads, grads, out=tmp)
-        tmp -= self.v
-        tmp *= 1.0 - self.beta_2
+        self.v *= self.beta_2
         self.v += tmp
-        return math.sqrt(1.0 - self.beta_2**self.t) / (1.0 - self.beta_1**self.t)
+        correction = math.sqrt(1.0 - self.beta_2**self.t) / (1.0 - self.beta_1**self.t)
+        return correction * (1.0 - self.beta_1) / math.sqrt(1.0 - self.beta_2)
 
     def _apply(self, params: Array, step_size: float) -> None:
         xp, tmp = self.xp, self._tmp
         xp.sqrt(self.v, out=tmp)
-        tmp += self.epsilon
+        tmp += self.epsilon / math.sqrt(1.0 - self.beta_2)
         xp.divide(self.m, tmp, out=tmp)
         tmp *= step_size
         params -= tmp
 
     def step(self, params: Array, grads: Array, lr: float) -> None:
-        correction = self._moments(grads)
-        self._apply(params, lr * correction)
+        self._apply(params, lr * self._moments(grads))
 
 
 class AdamW(Adam):

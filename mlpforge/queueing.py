@@ -12,10 +12,23 @@ from mlpforge.settings import Settings
 TRAIN_TASK = "mlpforge.train"
 CPU_QUEUE = "cpu"
 GPU_QUEUE = "gpu"
+# Seconds past the soft limit before Celery kills a task that ignored it.
+HARD_LIMIT_GRACE_SECS = 30
 
 
 def queue_for(device: str) -> str:
     return GPU_QUEUE if device == "gpu" else CPU_QUEUE
+
+
+def send_training(app: Celery, *, tenant: str, job_id: str, queue: str, runtime_secs: int) -> None:
+    """Queue one training run; Celery enforces the job's wall-clock limit (soft, then hard)."""
+    app.send_task(
+        TRAIN_TASK,
+        args=[tenant, job_id],
+        queue=queue,
+        soft_time_limit=max(1, runtime_secs),
+        time_limit=max(1, runtime_secs) + HARD_LIMIT_GRACE_SECS,
+    )
 
 
 def make_celery(settings: Settings, *, name: str = "mlpforge") -> Celery:
@@ -38,6 +51,13 @@ def make_celery(settings: Settings, *, name: str = "mlpforge") -> Celery:
             "visibility_timeout": settings.max_runtime_secs + 3600,
             "socket_timeout": 5,
             "socket_connect_timeout": 5,
+        },
+        # A broker that is down must not hang an API request for long.
+        task_publish_retry_policy={
+            "max_retries": 2,
+            "interval_start": 0,
+            "interval_step": 0.2,
+            "interval_max": 0.5,
         },
         worker_send_task_events=False,
         task_send_sent_event=False,

@@ -25,12 +25,17 @@ class Settings(BaseSettings):
     max_batch_size: int = Field(100_000, gt=0)
     max_runtime_secs: int = Field(24 * 3600, gt=0)
     default_runtime_secs: int = Field(3600, gt=0)
+    max_active_jobs: int = Field(1000, gt=0, description="queued + running jobs per tenant")
+    # Requests per second per tenant (token bucket of `rate_limit_burst`); 0 turns it off.
+    rate_limit_per_second: float = Field(100.0, ge=0)
+    rate_limit_burst: int = Field(200, gt=0)
     model_cache_size: int = Field(32, gt=0)
     # Seconds a worker may be silent before its running job is handed to another worker.
     lease_secs: int = Field(15, gt=1)
     # How long /readyz waits for worker pings before answering.
     ready_timeout_secs: float = Field(1.0, gt=0)
-    redis_timeout_secs: float = Field(1.5, gt=0)
+    # Short, so that an API call answers 503 within ~2 s while Redis is unreachable.
+    redis_timeout_secs: float = Field(0.9, gt=0)
 
     @field_validator("api_keys")
     @classmethod

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Annotated
 
 import redis
@@ -11,9 +12,10 @@ from fastapi.security import HTTPAuthorizationCredentials
 
 from mlpforge.settings import Settings
 from service.auth import api_key_scheme, bearer_scheme, presented_key, tenant_for
-from service.errors import not_found
+from service.errors import ApiError, not_found
 from service.model_cache import ModelCache
 from store import DatasetRecord, JobRecord, ModelRecord, Store
+from store.rate_limit import take_token
 
 
 def get_settings(request: Request) -> Settings:
@@ -32,7 +34,20 @@ def get_store(
     api_key: Annotated[str | None, Security(api_key_scheme)],
 ) -> Store:
     tenant = tenant_for(presented_key(bearer, api_key), request.app.state.api_keys)
-    return Store(request.app.state.redis, tenant)
+    settings: Settings = request.app.state.settings
+    client: redis.Redis = request.app.state.redis
+    if settings.rate_limit_per_second > 0:
+        wait = take_token(
+            client, tenant, rate=settings.rate_limit_per_second, burst=settings.rate_limit_burst
+        )
+        if wait > 0:
+            raise ApiError(
+                429,
+                f"rate limit of {settings.rate_limit_per_second:g} requests/s exceeded; "
+                f"retry in {wait:.2f} s",
+                headers={"Retry-After": str(max(1, math.ceil(wait)))},
+            )
+    return Store(client, tenant)
 
 
 def get_queue(request: Request) -> Celery:

@@ -8,7 +8,7 @@ import redis
 
 from store.datasets import Datasets
 from store.idempotency import Idempotency, IdempotencyConflict
-from store.jobs import Jobs, StaleWorker, TransitionRefused
+from store.jobs import Jobs, LeaseHeld, StaleWorker, TransitionRefused
 from store.keys import TenantKeys
 from store.models import Models
 from store.records import (
@@ -59,6 +59,7 @@ __all__ = [
     "JobError",
     "JobRecord",
     "JobStatus",
+    "LeaseHeld",
     "ModelRecord",
     "Page",
     "StaleWorker",

@@ -16,16 +16,28 @@ import redis
 
 from store.arrays import as_bytes
 from store.ids import new_id, utcnow
-from store.keys import TenantKeys
+from store.keys import TenantKeys, running_jobs
 from store.pagination import page_ids
 from store.records import FINISHED, JobError, JobRecord, JobStatus, Page
 
 # Holds the most recent events of a job; SSE readers replay from here.
 EVENTS_MAXLEN = 100_000
 
+# Extend a lease only while it still holds this attempt's token.
+_RENEW_LUA = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('EXPIRE', KEYS[1], ARGV[2])
+end
+return 0
+"""
+
 
 class StaleWorker(Exception):
     """This worker no longer owns the job (another attempt took it over)."""
+
+
+class LeaseHeld(Exception):
+    """Another worker holds a live lease on this job: a duplicate delivery must not train it."""
 
 
 class TransitionRefused(Exception):
@@ -89,15 +101,20 @@ class Jobs:
         with self._r.pipeline(transaction=True) as pipe:
             pipe.set(self._k.job(job.id), job.model_dump_json())
             pipe.zadd(self._k.job_index(), {job.id: 0})
+            pipe.sadd(self._k.active_jobs(), job.id)
             pipe.execute()
         return job
 
     def discard(self, job_id: str) -> None:
-        """Remove a record that was never queued (lost an idempotency race)."""
+        """Remove a record that was never queued (lost an idempotency race, or Redis refused)."""
         with self._r.pipeline(transaction=True) as pipe:
             pipe.delete(self._k.job(job_id))
             pipe.zrem(self._k.job_index(), job_id)
+            pipe.srem(self._k.active_jobs(), job_id)
             pipe.execute()
+
+    def active_count(self) -> int:
+        return int(self._r.scard(self._k.active_jobs()))
 
     # ---- transitions -----------------------------------------------------------
     def _change(
@@ -125,12 +142,19 @@ class Jobs:
                 except redis.WatchError:
                     continue
 
-    def start(self, job_id: str) -> JobRecord:
-        """queued/running → running as a new attempt; the attempt number is the fencing token."""
+    def start(self, job_id: str, *, lease_secs: int) -> JobRecord:
+        """queued/running → running as a new attempt, holding the job's lease.
+
+        The attempt number is the fencing token. A running job whose lease is still alive
+        belongs to a live worker: a duplicate delivery gets `LeaseHeld` and must not train.
+        """
+        lease_key = self._k.job_lease(job_id)
 
         def mutate(job: JobRecord) -> JobRecord:
             if job.finished:
                 raise TransitionRefused(job)
+            if job.status == "running" and self._r.exists(lease_key):
+                raise LeaseHeld(job_id)
             return job.model_copy(
                 update={
                     "status": "running",
@@ -139,7 +163,25 @@ class Jobs:
                 }
             )
 
-        return self._change(job_id, mutate)
+        # The lease holds the new attempt number: remember the record `mutate` returns.
+        job: JobRecord | None = None
+
+        def mutate_and_remember(current: JobRecord) -> JobRecord:
+            nonlocal job
+            job = mutate(current)
+            return job
+
+        def set_lease(pipe: Any) -> None:
+            assert job is not None
+            pipe.set(lease_key, str(job.attempts), ex=lease_secs)
+            pipe.sadd(running_jobs(), f"{self._k.tenant}/{job_id}")
+
+        return self._change(job_id, mutate_and_remember, set_lease, watch=(lease_key,))
+
+    def renew_lease(self, job_id: str, *, attempt: int, lease_secs: int) -> bool:
+        """Extend this attempt's lease; False once it is lost (expired or taken over)."""
+        renew = self._r.register_script(_RENEW_LUA)
+        return bool(renew(keys=[self._k.job_lease(job_id)], args=[str(attempt), lease_secs]))
 
     def record_epoch(
         self,
@@ -215,7 +257,13 @@ class Jobs:
             return job.model_copy(update=update)
 
         def extra(pipe: Any) -> None:
-            pipe.delete(self._k.job_checkpoint(job_id), self._k.job_cancel(job_id))
+            pipe.delete(
+                self._k.job_checkpoint(job_id),
+                self._k.job_cancel(job_id),
+                self._k.job_lease(job_id),
+            )
+            pipe.srem(self._k.active_jobs(), job_id)
+            pipe.srem(running_jobs(), f"{self._k.tenant}/{job_id}")
 
         job = self._change(job_id, mutate, extra)
         # The final event's id sorts after every progress event of the job.

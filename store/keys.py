@@ -48,6 +48,13 @@ class TenantKeys:
     def job_checkpoint(self, job_id: str) -> str:
         return f"{self.prefix}:job:{job_id}:checkpoint"
 
+    def job_lease(self, job_id: str) -> str:
+        return f"{self.prefix}:job:{job_id}:lease"
+
+    def active_jobs(self) -> str:
+        """Ids of this tenant's queued and running jobs (for the per-tenant queue limit)."""
+        return f"{self.prefix}:active"
+
     def job_index(self) -> str:
         return f"{self.prefix}:jobs"
 
@@ -64,6 +71,19 @@ class TenantKeys:
     # idempotency
     def idempotency(self, scope: str, key: str) -> str:
         return f"{self.prefix}:idem:{scope}:{key}"
+
+
+def running_jobs() -> str:
+    """Every running job of every tenant, as "tenant/job_id": what the reaper watches."""
+    return f"{ROOT}:running"
+
+
+def requeue_claim(tenant: str, job_id: str, attempt: int) -> str:
+    return f"{ROOT}:requeued:{tenant}:{job_id}:{attempt}"
+
+
+def rate_bucket(tenant: str) -> str:
+    return f"{ROOT}:rate:{tenant}"
 
 
 def worker_heartbeat(hostname: str) -> str:

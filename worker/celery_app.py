@@ -1,8 +1,9 @@
-"""The worker's Celery app: shared config, the tasks, and a heartbeat the API can count."""
+"""The worker's Celery app: shared config, the tasks, a heartbeat, and the reaper."""
 
 from __future__ import annotations
 
 import contextlib
+import logging
 import threading
 from typing import Any
 
@@ -12,33 +13,39 @@ from mlpforge.queueing import make_celery
 from mlpforge.settings import get_settings
 from store import workers
 from store.connection import connect
+from worker.reaper import reap_once
+
+log = logging.getLogger(__name__)
 
 settings = get_settings()
 app = make_celery(settings)
 app.conf.include = ["worker.tasks"]
 
-HEARTBEAT_EVERY_SECS = 5.0
-_stop_beating = threading.Event()
+HOUSEKEEPING_EVERY_SECS = 3.0
+_stop = threading.Event()
 
 
-def _beat_forever(hostname: str) -> None:
+def _housekeeping(hostname: str) -> None:
+    """Beat (so /readyz counts this worker) and reap jobs whose workers died."""
     client = connect(settings.redis_url, settings.redis_timeout_secs)
-    while not _stop_beating.is_set():
-        # Redis away: keep trying; the worker itself reconnects too.
-        with contextlib.suppress(Exception):
-            workers.beat(client, hostname, ttl_secs=int(HEARTBEAT_EVERY_SECS * 3))
-        _stop_beating.wait(HEARTBEAT_EVERY_SECS)
+    while not _stop.is_set():
+        try:
+            workers.beat(client, hostname, ttl_secs=int(HOUSEKEEPING_EVERY_SECS * 4))
+            reap_once(client, app)
+        except Exception:  # Redis away: try again next round; Celery reconnects on its own.
+            log.debug("housekeeping round failed", exc_info=True)
+        _stop.wait(HOUSEKEEPING_EVERY_SECS)
 
 
 @worker_ready.connect
-def _start_heartbeat(sender: Any = None, **_: Any) -> None:
+def _start_housekeeping(sender: Any = None, **_: Any) -> None:
     hostname = getattr(sender, "hostname", None) or "worker"
-    threading.Thread(target=_beat_forever, args=(hostname,), daemon=True).start()
+    threading.Thread(target=_housekeeping, args=(hostname,), daemon=True).start()
 
 
 @worker_shutdown.connect
-def _stop_heartbeat(sender: Any = None, **_: Any) -> None:
-    _stop_beating.set()
+def _stop_housekeeping(sender: Any = None, **_: Any) -> None:
+    _stop.set()
     hostname = getattr(sender, "hostname", None)
     if hostname:
         with contextlib.suppress(Exception):

@@ -28,6 +28,7 @@ from store import (
     JobError,
     JobRecord,
     JobStatus,
+    LeaseHeld,
     ModelRecord,
     StaleWorker,
     Store,
@@ -36,6 +37,7 @@ from store import (
 from store.connection import connect
 from store.ids import utcnow
 from worker.device import array_module
+from worker.lease import Lease
 
 log = logging.getLogger(__name__)
 
@@ -80,10 +82,18 @@ def run_job(tenant: str, job_id: str, settings: Settings | None = None) -> None:
     if job.finished:
         return
     try:
-        job = store.jobs.start(job_id)
+        job = store.jobs.start(job_id, lease_secs=settings.lease_secs)
     except TransitionRefused:
         return
-    attempt = job.attempts
+    except LeaseHeld:
+        log.info("job %s is being trained by a live worker; duplicate delivery ignored", job_id)
+        return
+    with Lease(store, job_id, job.attempts, settings.lease_secs) as lease:
+        _run_attempt(store, job, lease)
+
+
+def _run_attempt(store: Store, job: JobRecord, lease: Lease) -> None:
+    job_id, attempt = job.id, job.attempts
     if attempt > MAX_ATTEMPTS:
         _fail(store, job, attempt, "WorkerLost", f"the job's worker died {MAX_ATTEMPTS} times")
         return
@@ -95,7 +105,7 @@ def run_job(tenant: str, job_id: str, settings: Settings | None = None) -> None:
         _fail(store, job, attempt, "DatasetMissing", f"dataset {job.dataset_id} was deleted")
         return
     try:
-        model = _train(store, job, attempt, arrays)
+        model = _train(store, job, attempt, arrays, lease)
     except FitCancelled:
         _finish(store, job, attempt, "cancelled")
     except StaleWorker:
@@ -107,7 +117,11 @@ def run_job(tenant: str, job_id: str, settings: Settings | None = None) -> None:
 
 
 def _train(
-    store: Store, job: JobRecord, attempt: int, arrays: tuple[np.ndarray, np.ndarray]
+    store: Store,
+    job: JobRecord,
+    attempt: int,
+    arrays: tuple[np.ndarray, np.ndarray],
+    lease: Lease,
 ) -> FittedModel:
     X, y = arrays
     xp = array_module(job.device)
@@ -138,6 +152,8 @@ def _train(
     last_poll = [0.0]
 
     def should_stop() -> bool:
+        if lease.lost.is_set():
+            raise StaleWorker(job.id)  # another attempt may own the job now: write nothing
         now = time.monotonic()
         if now - last_poll[0] < CANCEL_POLL_SECS:
             return False

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query, Request, Response, status
 from fastapi.responses import StreamingResponse
 
-from mlpforge.queueing import TRAIN_TASK, queue_for
+from mlpforge.queueing import queue_for, send_training
 from service.admission import choose_task, resolve_params, runtime_limit
 from service.deps import JobDep, QueueDep, SettingsDep, StoreDep
 from service.errors import ApiError, not_found
@@ -21,8 +21,6 @@ from store import JobRecord, JobStatus, Page, TransitionRefused
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
 
 EVENT_ID = re.compile(r"^\d{1,12}-\d{1,3}$")
-# Seconds past the soft limit before Celery kills a task that ignored it.
-HARD_LIMIT_GRACE_SECS = 30
 
 
 @router.post(
@@ -49,6 +47,13 @@ def create_job(
     dataset = store.datasets.get(body.dataset_id)
     if dataset is None:
         raise not_found("dataset", body.dataset_id)
+    if store.jobs.active_count() >= settings.max_active_jobs:
+        raise ApiError(
+            429,
+            f"this tenant already has {settings.max_active_jobs} queued or running jobs "
+            "(MLPFORGE_MAX_ACTIVE_JOBS); wait for some to finish",
+            headers={"Retry-After": "5"},
+        )
     task = choose_task(body, dataset)
     params = resolve_params(body, task, dataset, settings)
     max_runtime = runtime_limit(body, settings)
@@ -66,12 +71,8 @@ def create_job(
         response.headers["Location"] = f"/v1/jobs/{twin.id}"
         return twin
     try:
-        queue.send_task(
-            TRAIN_TASK,
-            args=[store.tenant, job.id],
-            queue=job.queue,
-            soft_time_limit=max_runtime,
-            time_limit=max_runtime + HARD_LIMIT_GRACE_SECS,
+        send_training(
+            queue, tenant=store.tenant, job_id=job.id, queue=job.queue, runtime_secs=max_runtime
         )
     except Exception:
         # Never queued: leave no "queued" job behind that nothing will ever run.

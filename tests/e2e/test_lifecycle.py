@@ -101,3 +101,21 @@ def test_a_job_waits_queued_until_a_worker_starts(redis_client: object) -> None:
         finally:
             worker.stop()
         assert done["status"] == "succeeded", done
+
+
+def test_time_limit_fails_the_job_without_a_model(alice: httpx.Client) -> None:
+    X, y = blobs(400)
+    dataset = upload_json(alice, X, y)
+    job = submit(alice, dataset["id"], params=ENDLESS, max_runtime_secs=2)
+    done = wait_for(alice, job["id"], timeout=60)
+    assert done["status"] == "failed", done
+    assert done["error"]["type"] == "TimeLimitExceeded"
+    assert "time limit" in done["error"]["message"]
+    assert done["model_id"] is None
+    models = alice.get("/v1/models", params={"limit": 100}).json()["data"]
+    assert job["id"] not in {m["job_id"] for m in models}
+
+
+def test_readyz_counts_workers(alice: httpx.Client, api_server: str) -> None:
+    ready = httpx.get(f"{api_server}/readyz").json()
+    assert ready["redis"] == "ok" and ready["workers"] >= 1

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import redis
 
-from store import StaleWorker, Store, TransitionRefused
+from store import LeaseHeld, StaleWorker, Store, TransitionRefused
 
 
 @pytest.fixture
@@ -31,19 +31,39 @@ def _entry(epoch: int, loss: float = 1.0) -> dict[str, float | int | None]:
     }
 
 
+def _lease_expires(store: Store, job_id: str) -> None:
+    store.client.delete(store.keys.job_lease(job_id))
+
+
 def test_start_counts_attempts_and_keeps_first_start_time(store: Store) -> None:
     job_id = _job(store)
-    first = store.jobs.start(job_id)
-    second = store.jobs.start(job_id)
+    first = store.jobs.start(job_id, lease_secs=15)
+    _lease_expires(store, job_id)
+    second = store.jobs.start(job_id, lease_secs=15)
     assert (first.status, first.attempts) == ("running", 1)
     assert second.attempts == 2
     assert second.started_at == first.started_at
 
 
+def test_a_live_lease_keeps_a_duplicate_delivery_out(store: Store) -> None:
+    job_id = _job(store)
+    store.jobs.start(job_id, lease_secs=15)
+    with pytest.raises(LeaseHeld):
+        store.jobs.start(job_id, lease_secs=15)
+    assert store.jobs.renew_lease(job_id, attempt=1, lease_secs=15)
+    assert not store.jobs.renew_lease(job_id, attempt=2, lease_secs=15)
+    assert store.client.sismember("mlpforge:running", f"{store.tenant}/{job_id}")
+    store.jobs.finish(job_id, status="succeeded", attempt=1)
+    assert not store.client.sismember("mlpforge:running", f"{store.tenant}/{job_id}")
+    assert not store.client.exists(store.keys.job_lease(job_id))
+    assert store.jobs.active_count() == 0
+
+
 def test_a_stale_attempt_cannot_write(store: Store) -> None:
     job_id = _job(store)
-    store.jobs.start(job_id)
-    store.jobs.start(job_id)  # another worker took over
+    store.jobs.start(job_id, lease_secs=15)
+    _lease_expires(store, job_id)
+    store.jobs.start(job_id, lease_secs=15)  # another worker took over
     with pytest.raises(StaleWorker):
         store.jobs.record_epoch(job_id, attempt=1, entry=_entry(1), progress=0.1, checkpoint=b"c")
     with pytest.raises(StaleWorker):
@@ -54,7 +74,7 @@ def test_a_stale_attempt_cannot_write(store: Store) -> None:
 
 def test_an_epoch_recorded_twice_appears_once(store: Store) -> None:
     job_id = _job(store)
-    store.jobs.start(job_id)
+    store.jobs.start(job_id, lease_secs=15)
     for epoch in (1, 2, 2, 3):
         store.jobs.record_epoch(
             job_id, attempt=1, entry=_entry(epoch), progress=epoch / 10, checkpoint=b"x"
@@ -68,7 +88,7 @@ def test_an_epoch_recorded_twice_appears_once(store: Store) -> None:
 
 def test_finish_is_final_and_publishes_a_status_event(store: Store) -> None:
     job_id = _job(store)
-    store.jobs.start(job_id)
+    store.jobs.start(job_id, lease_secs=15)
     store.jobs.record_epoch(job_id, attempt=1, entry=_entry(1), progress=0.5, checkpoint=b"c")
     job = store.jobs.finish(job_id, status="succeeded", attempt=1, model_id="mdl_1")
     assert (job.status, job.progress, job.model_id) == ("succeeded", 1.0, "mdl_1")
@@ -83,7 +103,7 @@ def test_cancel_of_queued_job_is_immediate_and_of_running_job_is_a_flag(store: S
     queued = _job(store)
     assert store.jobs.request_cancel(queued).status == "cancelled"
     running = _job(store)
-    store.jobs.start(running)
+    store.jobs.start(running, lease_secs=15)
     assert store.jobs.request_cancel(running).status == "running"
     assert store.jobs.cancel_requested(running)
     with pytest.raises(TransitionRefused):

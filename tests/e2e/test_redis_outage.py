@@ -1,0 +1,97 @@
+"""Redis stops and comes back on the same port: the API answers 503 fast meanwhile, then both
+the API and the worker recover by themselves, without a restart."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+import redis
+
+from tests.e2e.helpers import assert_problem, blobs, submit, upload_json, wait_for
+from tests.processes import free_port, start_api, start_worker, wait_until
+
+
+class RedisServer:
+    def __init__(self, port: int, data_dir: Path) -> None:
+        self.port = port
+        self.data_dir = data_dir
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        server = shutil.which("redis-server")
+        assert server, "redis-server is needed for this test"
+        self.proc = subprocess.Popen(
+            [server, "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.data_dir),
+             "--appendonly", "yes", "--appendfsync", "always", "--save", ""],
+            stdout=subprocess.DEVNULL,
+        )
+        client = redis.Redis.from_url(self.url)
+
+        def answers() -> bool:
+            try:
+                return bool(client.ping())
+            except redis.RedisError:
+                return False
+
+        wait_until(answers, 20, "redis-server to answer")
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(timeout=20)
+
+
+@pytest.fixture
+def private_redis(tmp_path: Path) -> Iterator[RedisServer]:
+    server = RedisServer(free_port(), tmp_path)
+    server.start()
+    yield server
+    server.stop()
+
+
+def test_redis_outage_and_recovery(private_redis: RedisServer) -> None:
+    url = private_redis.url
+    worker = start_worker(url, name="outage-worker")
+    api, base = start_api(url)
+    try:
+        with httpx.Client(base_url=base, timeout=10) as client:
+            X, y = blobs(60)
+            dataset = upload_json(client, X, y)
+            job = submit(client, dataset["id"], params={"hidden_layer_sizes": [4], "max_iter": 3})
+            assert wait_for(client, job["id"])["status"] == "succeeded"
+
+            private_redis.stop()
+            for method, path in (("GET", "/v1/jobs"), ("GET", f"/v1/jobs/{job['id']}"),
+                                 ("POST", "/v1/datasets")):
+                started = time.monotonic()
+                kwargs = {"json": {"features": [[1]], "targets": [1]}} if method == "POST" else {}
+                answer = client.request(method, path, **kwargs)
+                assert time.monotonic() - started < 2.0, f"{path} took too long"
+                assert_problem(answer, 503, "Redis")
+            started = time.monotonic()
+            ready = client.get("/readyz")
+            assert ready.status_code == 503 and time.monotonic() - started < 2.0
+            assert ready.json()["redis"] == "unavailable"
+            assert client.get("/healthz").status_code == 200
+
+            private_redis.start()
+            wait_until(lambda: client.get("/v1/jobs").status_code == 200, 20, "API recovery")
+            # Nothing stored before the outage was lost.
+            assert client.get(f"/v1/jobs/{job['id']}").json()["status"] == "succeeded"
+            wait_until(lambda: client.get("/readyz").json().get("workers", 0) >= 1, 30,
+                       "the worker's heartbeat after the outage")
+            again = submit(client, dataset["id"], params={"hidden_layer_sizes": [4], "max_iter": 3})
+            assert wait_for(client, again["id"], timeout=60)["status"] == "succeeded"
+    finally:
+        api.stop()
+        worker.stop()
