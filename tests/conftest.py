@@ -53,11 +53,16 @@ def worker(redis_url: str) -> Iterator[Process]:
 
 
 @pytest.fixture(scope="session")
-def api_server(redis_url: str, api_keys: dict[str, str]) -> Iterator[str]:
+def api_process(redis_url: str, api_keys: dict[str, str]) -> Iterator[tuple[Process, str]]:
     keys = ",".join(f"{tenant}:{key}" for tenant, key in api_keys.items())
     proc, base = start_api(redis_url, MLPFORGE_API_KEYS=keys)
-    yield base
+    yield proc, base
     proc.stop()
+
+
+@pytest.fixture(scope="session")
+def api_server(api_process: tuple[Process, str]) -> str:
+    return api_process[1]
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from mlpforge.settings import Settings
 from service.app import create_app
 from tests.conftest import BASE_URL
 from tests.e2e.helpers import assert_problem, blobs, submit, upload_json, wait_for
-from tests.processes import start_worker
+from tests.processes import Process, start_worker
 
 ENDLESS = {
     "hidden_layer_sizes": [64],
@@ -70,6 +70,17 @@ def test_tenants_are_isolated(alice: httpx.Client, bob: httpx.Client) -> None:
         assert not ids & {dataset["id"], job["id"], model_id}
     # Alice still has everything.
     assert alice.get(f"/v1/models/{model_id}").status_code == 200
+
+
+def test_keys_are_never_logged(
+    alice: httpx.Client, api_process: tuple[Process, str], api_keys: dict[str, str]
+) -> None:
+    alice.get("/v1/jobs")
+    httpx.get(f"{api_process[1]}/v1/jobs", headers={"X-API-Key": "wrong-key-1234567"})
+    log = api_process[0].log_path.read_text()
+    assert "Uvicorn running" in log or "Application startup complete" in log
+    for key in (*api_keys.values(), "wrong-key-1234567"):
+        assert key not in log
 
 
 def test_keys_are_required_and_checked(api_server: str) -> None:
