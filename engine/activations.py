@@ -142,8 +142,6 @@ DERIVATIVES: dict[str, Derivative] = {
 # activations whose derivative cannot be written in terms of their output
 NEEDS_PREACTIVATION = frozenset({"gelu"})
 
-RELU_FAMILY = frozenset({"relu", "leaky_relu", "elu", "gelu"})
-
 
 def canonical(name: str) -> str:
     return "logistic" if name == "sigmoid" else name

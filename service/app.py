@@ -12,8 +12,9 @@ from mlpforge import __version__
 from mlpforge.queueing import make_celery
 from mlpforge.settings import Settings, get_settings
 from service.body_limit import BodyLimitMiddleware
-from service.errors import install_error_handlers
+from service.errors import V1_PROBLEMS, install_error_handlers
 from service.model_cache import ModelCache
+from service.openapi import install_openapi
 from service.routers import datasets, jobs, models, ops
 from store.connection import connect
 
@@ -58,6 +59,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
-    for router in (ops.router, datasets.router, jobs.router, models.router):
-        app.include_router(router)
+    app.include_router(ops.router)
+    for router in (datasets.router, jobs.router, models.router):
+        app.include_router(router, responses=V1_PROBLEMS)
+    install_openapi(app)
     return app

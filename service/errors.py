@@ -16,6 +16,43 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 log = logging.getLogger(__name__)
 
 PROBLEM_JSON = "application/problem+json"
+PROBLEM_SCHEMAS = "#/components/schemas/"
+
+
+def problem_response(
+    description: str, *, schema: str = "Problem", headers: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """The OpenAPI entry of a problem+json response (for a route's ``responses=``).
+
+    ``schema`` names a model of ``service.schemas`` that ``service.openapi`` registers;
+    ``headers`` maps each header always sent with this response to its description.
+    """
+    entry: dict[str, Any] = {
+        "description": description,
+        "content": {PROBLEM_JSON: {"schema": {"$ref": PROBLEM_SCHEMAS + schema}}},
+    }
+    if headers:
+        entry["headers"] = {
+            name: {"description": text, "required": True, "schema": {"type": "string"}}
+            for name, text in headers.items()
+        }
+    return entry
+
+
+RETRY_AFTER = {"Retry-After": "Seconds to wait before retrying."}
+
+#: What any /v1 operation may answer besides its own responses.
+V1_PROBLEMS: dict[int | str, dict[str, Any]] = {
+    401: problem_response(
+        "No valid API key: send `Authorization: Bearer <key>` or `X-API-Key: <key>`.",
+        headers={"WWW-Authenticate": "The scheme to authenticate with (Bearer)."},
+    ),
+    422: problem_response("The request is invalid; `errors` names each problem and its place."),
+    429: problem_response(
+        "Too many requests, or too many active jobs, for this tenant.", headers=RETRY_AFTER
+    ),
+    503: problem_response("The job store (Redis) is unavailable.", headers=RETRY_AFTER),
+}
 
 
 class ApiError(Exception):
@@ -91,6 +128,10 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
         detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
+        cause = exc.__cause__
+        if isinstance(cause, UnicodeDecodeError):
+            # FastAPI's body parsing says only "There was an error parsing the body".
+            detail = f"the request body is not valid UTF-8 ({cause.reason} at byte {cause.start})"
         return problem(exc.status_code, detail, headers=getattr(exc, "headers", None))
 
     @app.exception_handler(redis.ConnectionError)

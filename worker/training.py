@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import TypeVar
 
 import numpy as np
@@ -67,6 +68,27 @@ def _patiently(call: Callable[[], T]) -> T:
             time.sleep(0.5)
 
 
+class Timings:
+    """Seconds per phase of one attempt, logged when it ends (the benchmarks read the line)."""
+
+    def __init__(self) -> None:
+        self.started = time.perf_counter()
+        self.phases: dict[str, float] = {}
+
+    @contextmanager
+    def phase(self, name: str) -> Iterator[None]:
+        began = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.phases[name] = self.phases.get(name, 0.0) + time.perf_counter() - began
+
+    def summary(self) -> str:
+        total = time.perf_counter() - self.started
+        phases = [*self.phases.items(), ("total", total)]
+        return " ".join(f"{name}={secs:.4f}" for name, secs in phases)
+
+
 def model_id_for(job_id: str) -> str:
     # Derived from the job, so publishing the model twice (after a crash) writes one model.
     return "mdl_" + job_id.removeprefix("job_")
@@ -100,12 +122,14 @@ def _run_attempt(store: Store, job: JobRecord, lease: Lease) -> None:
     if store.jobs.cancel_requested(job_id):
         _finish(store, job, attempt, "cancelled")
         return
-    arrays = store.datasets.arrays(job.dataset_id)
+    timings = Timings()
+    with timings.phase("load_dataset"):
+        arrays = store.datasets.arrays(job.dataset_id)
     if arrays is None:
         _fail(store, job, attempt, "DatasetMissing", f"dataset {job.dataset_id} was deleted")
         return
     try:
-        model = _train(store, job, attempt, arrays, lease)
+        model = _train(store, job, attempt, arrays, lease, timings)
     except FitCancelled:
         _finish(store, job, attempt, "cancelled")
     except StaleWorker:
@@ -113,7 +137,9 @@ def _run_attempt(store: Store, job: JobRecord, lease: Lease) -> None:
     except (EngineError, ValueError) as error:
         _fail(store, job, attempt, type(error).__name__, str(error))
     else:
-        _publish(store, job, attempt, model)
+        with timings.phase("publish"):
+            _publish(store, job, attempt, model)
+    log.info("job %s timings (s): %s", job_id, timings.summary())
 
 
 def _train(
@@ -122,32 +148,36 @@ def _train(
     attempt: int,
     arrays: tuple[np.ndarray, np.ndarray],
     lease: Lease,
+    timings: Timings,
 ) -> FittedModel:
     X, y = arrays
     xp = array_module(job.device)
-    blob = store.jobs.checkpoint(job.id)
-    if blob is not None:
-        try:
-            trainer = Trainer.resume(X, y, blob, xp=xp)
-        except ModelFormatError:
-            log.exception("checkpoint of job %s unreadable; starting over", job.id)
-            blob = None
-    if blob is None:
-        params = MLPParams.from_dict(job.params)
-        trainer = Trainer(X, y, task=job.task, params=params, xp=xp)
+    with timings.phase("prepare"):
+        blob = store.jobs.checkpoint(job.id)
+        if blob is not None:
+            try:
+                trainer = Trainer.resume(X, y, blob, xp=xp)
+            except ModelFormatError:
+                log.exception("checkpoint of job %s unreadable; starting over", job.id)
+                blob = None
+        if blob is None:
+            params = MLPParams.from_dict(job.params)
+            trainer = Trainer(X, y, task=job.task, params=params, xp=xp)
 
     def on_epoch(report: EpochReport) -> None:
-        checkpoint = trainer.checkpoint()
+        with timings.phase("checkpoint"):
+            checkpoint = trainer.checkpoint()
         progress = min(1.0, report["epoch"] / max(1, trainer.max_epochs))
-        _patiently(
-            lambda: store.jobs.record_epoch(
-                job.id,
-                attempt=attempt,
-                entry=dict(report),
-                progress=progress,
-                checkpoint=checkpoint,
+        with timings.phase("record_epoch"):
+            _patiently(
+                lambda: store.jobs.record_epoch(
+                    job.id,
+                    attempt=attempt,
+                    entry=dict(report),
+                    progress=progress,
+                    checkpoint=checkpoint,
+                )
             )
-        )
 
     last_poll = [0.0]
 
@@ -163,7 +193,8 @@ def _train(
         except redis.RedisError:
             return False  # Redis away: keep training; the next epoch's report waits for it.
 
-    return trainer.run(on_epoch=on_epoch, should_stop=should_stop)
+    with timings.phase("fit"):
+        return trainer.run(on_epoch=on_epoch, should_stop=should_stop)
 
 
 def _publish(store: Store, job: JobRecord, attempt: int, model: FittedModel) -> None:

@@ -9,7 +9,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from service.deps import DatasetDep, SettingsDep, StoreDep
-from service.errors import ApiError
+from service.errors import ApiError, problem_response
 from service.idempotent import bind, check_key, replay
 from service.ingest import (
     DatasetError,
@@ -92,6 +92,17 @@ async def _parse(
     operation_id="create_dataset",
     summary="Upload a dataset (JSON, CSV or .npz)",
     openapi_extra=UPLOAD_BODY,
+    responses={
+        200: {
+            "model": DatasetRecord,
+            "description": "Replayed: this Idempotency-Key already created this dataset.",
+        },
+        413: problem_response(
+            "The body is over MLPFORGE_MAX_BODY_BYTES, or the dataset over "
+            "MLPFORGE_MAX_DATASET_CELLS."
+        ),
+        415: problem_response("The body is neither JSON nor multipart/form-data."),
+    },
 )
 async def create_dataset(
     request: Request,

@@ -11,7 +11,7 @@ from fastapi.responses import StreamingResponse
 from mlpforge.queueing import queue_for, send_training
 from service.admission import choose_task, resolve_params, runtime_limit
 from service.deps import JobDep, QueueDep, SettingsDep, StoreDep
-from service.errors import ApiError, not_found
+from service.errors import ApiError, not_found, problem_response
 from service.events import job_event_stream
 from service.idempotent import bind, check_key, replay
 from service.pagination import Cursor, Limit
@@ -29,6 +29,9 @@ EVENT_ID = re.compile(r"^\d{1,12}-\d{1,3}$")
     response_model=JobRecord,
     operation_id="create_job",
     summary="Start a training job",
+    responses={
+        404: problem_response("The dataset does not exist (or belongs to another tenant)."),
+    },
 )
 def create_job(
     body: JobCreate,
@@ -102,7 +105,7 @@ def get_job(job: JobDep) -> JobRecord:
     status_code=status.HTTP_202_ACCEPTED,
     response_model=JobRecord,
     operation_id="cancel_job",
-    responses={409: {"description": "The job has already finished."}},
+    responses={409: problem_response("The job has already finished.")},
 )
 def cancel_job(job: JobDep, store: StoreDep) -> JobRecord:
     try:

@@ -8,7 +8,7 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from service.deps import RedisDep
-from service.errors import PROBLEM_JSON, problem
+from service.errors import PROBLEM_JSON, RETRY_AFTER, problem, problem_response
 from service.schemas import Health, Readiness
 from store import workers
 
@@ -24,7 +24,9 @@ async def healthz() -> Health:
     "/readyz",
     response_model=Readiness,
     operation_id="readyz",
-    responses={503: {"model": Readiness, "description": "Redis does not answer"}},
+    responses={
+        503: problem_response("Redis does not answer.", schema="NotReady", headers=RETRY_AFTER)
+    },
 )
 def readyz(client: RedisDep) -> JSONResponse:
     try:

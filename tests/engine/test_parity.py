@@ -19,7 +19,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.neural_network import MLPClassifier, MLPRegressor
 from sklearn.preprocessing import StandardScaler
 
-from engine import MLPParams, fit
+from engine import MLPParams, Trainer, fit
 from engine.metrics import accuracy, r2
 
 SEEDS = (0, 1, 2)
@@ -75,3 +75,30 @@ def test_raw_inputs_with_default_standardization_match_too() -> None:
         warnings.simplefilter("ignore", ConvergenceWarning)
         ref = MLPClassifier(**params).fit(Xa, ya)
     assert accuracy(yb, model.predict(Xb)) >= accuracy(yb, ref.predict(Xb)) - 0.01
+
+
+@pytest.mark.parametrize("solver", ["adam", "sgd"])
+def test_same_initial_weights_give_scikit_learns_trajectory(solver: str) -> None:
+    """With scikit-learn's initial weights and no shuffling, every epoch's loss and the final
+    weights agree with scikit-learn's to float64 rounding: same algorithm, not just same quality."""
+    X, y = load_digits(return_X_y=True)
+    X = StandardScaler().fit_transform(X)[:600]
+    y = y[:600]
+    kw = {"hidden_layer_sizes": (20,), "max_iter": 8, "random_state": 0, "shuffle": False,
+          "solver": solver, "alpha": 0.01, "batch_size": 64}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        ref = MLPClassifier(**kw).fit(X, y)
+    trainer = Trainer(X, y, task="classification", params=MLPParams(**kw, standardize=False),
+                      dtype=np.float64)
+    draw = np.random.RandomState(0)  # scikit-learn's _init_coef, layer by layer
+    for (fan_in, fan_out), ws, bs in zip(trainer.layout.shapes, trainer.layout.weight_slices(),
+                                         trainer.layout.bias_slices(), strict=True):
+        bound = np.sqrt(6 / (fan_in + fan_out))
+        trainer.net.params[ws] = draw.uniform(-bound, bound, (fan_in, fan_out)).ravel()
+        trainer.net.params[bs] = draw.uniform(-bound, bound, fan_out)
+    model = trainer.run()
+    np.testing.assert_allclose([h["loss"] for h in model.history], ref.loss_curve_, rtol=1e-12)
+    for (w, b), cw, cb in zip(model.layers(), ref.coefs_, ref.intercepts_, strict=True):
+        np.testing.assert_allclose(w, cw, rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(b, cb, rtol=1e-5, atol=1e-6)
