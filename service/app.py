@@ -6,17 +6,19 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from mlpforge import __version__
 from mlpforge.queueing import make_celery
 from mlpforge.settings import Settings, get_settings
 from service.body_limit import BodyLimitMiddleware
+from service.deps import single_valued_query
 from service.errors import V1_PROBLEMS, install_error_handlers
 from service.model_cache import ModelCache
 from service.openapi import install_openapi
 from service.routers import datasets, jobs, models, ops
-from store.connection import connect
+from store.connection import AsyncConnection, connect
+from store.rate_limit import RateLimiter
 
 log = logging.getLogger("mlpforge.api")
 
@@ -43,6 +45,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 "(single-tenant mode)"
             )
         yield
+        await app.state.async_redis.aclose()
 
     app = FastAPI(
         title="mlpforge",
@@ -53,14 +56,23 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.redis = connect(settings.redis_url, settings.redis_timeout_secs)
+    app.state.async_redis = AsyncConnection(settings.redis_url, settings.redis_timeout_secs)
     app.state.api_keys = settings.api_key_table()
     app.state.queue = make_celery(settings, name="mlpforge-api")
     app.state.model_cache = ModelCache(settings.model_cache_size)
+    app.state.rate_limiter = (
+        RateLimiter(settings.rate_limit_per_second, settings.rate_limit_burst)
+        if settings.rate_limit_per_second > 0
+        else None
+    )
 
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.include_router(ops.router)
+    app.include_router(models.prediction_router, responses=V1_PROBLEMS)
     for router in (datasets.router, jobs.router, models.router):
-        app.include_router(router, responses=V1_PROBLEMS)
+        app.include_router(
+            router, responses=V1_PROBLEMS, dependencies=[Depends(single_valued_query)]
+        )
     install_openapi(app)
     return app

@@ -1,7 +1,9 @@
 """Server-sent events of one job, read from its Redis stream.
 
 Progress events carry the history entry; the final status event carries the job body,
-after which the stream ends. Event ids are the stream ids, so Last-Event-ID resumes exactly.
+after which the stream ends. Event ids are the stream ids, so Last-Event-ID resumes exactly;
+a stream resumed at or past a finished job's last event sends the status event again and ends
+(an EventSource reconnects after every close, and must not then wait forever).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import orjson
 import redis.asyncio as aioredis
 from fastapi import Request
 
-from store import Store
+from store import JobRecord, Store
 
 BLOCK_MS = 10_000
 
@@ -23,6 +25,10 @@ def _frame(event_id: str | None, event: str, data: bytes) -> bytes:
     return f"{head}event: {event}\ndata: ".encode() + data + b"\n\n"
 
 
+def _status_body(job: JobRecord) -> bytes:
+    return orjson.dumps(job.model_dump(mode="json"))
+
+
 async def job_event_stream(
     request: Request, store: Store, job_id: str, start: str
 ) -> AsyncIterator[bytes]:
@@ -30,20 +36,34 @@ async def job_event_stream(
     client = aioredis.Redis.from_url(url, socket_timeout=BLOCK_MS / 1000 + 5)
     key = store.jobs.events_key(job_id)
     cursor = start
+    # Once the job has finished, no event can follow: read what is left without waiting.
+    job = store.jobs.get(job_id)
+    draining = job is None or job.finished
     try:
         yield b"retry: 2000\n\n"
         while not await request.is_disconnected():
-            batches: Any = await client.xread({key: cursor}, count=100, block=BLOCK_MS)
+            batches: Any = await client.xread(
+                {key: cursor}, count=100, block=None if draining else BLOCK_MS
+            )
             if not batches:
-                yield b": keep-alive\n\n"
-                continue
+                job = store.jobs.get(job_id)
+                if job is not None and not job.finished:
+                    yield b": keep-alive\n\n"
+                    continue
+                if not draining:
+                    draining = True  # finished meanwhile: its status event may be next
+                    continue
+                # Resumed at or past the final event: end the way every stream ends.
+                if job is not None:
+                    yield _frame(None, "status", _status_body(job))
+                return
             for _, entries in batches:
                 for raw_id, fields in entries:
                     cursor = raw_id.decode()
                     kind = fields[b"type"].decode()
                     if kind == "status":
                         job = store.jobs.get(job_id)
-                        body = orjson.dumps(job.model_dump(mode="json")) if job else fields[b"data"]
+                        body = _status_body(job) if job else fields[b"data"]
                         yield _frame(cursor, "status", body)
                         return
                     yield _frame(cursor, kind, fields[b"data"])

@@ -22,18 +22,29 @@ def check_key(key: str | None) -> None:
         )
 
 
-def replay(store: Store, scope: str, key: str | None, body: bytes) -> str | None:
-    """The id created earlier for this key and body, if any; a different body is a 422."""
+def replay(
+    store: Store, scope: str, key: str | None, body: bytes, fetch: Callable[[str], T | None]
+) -> T | None:
+    """The resource created earlier for this key and body, if any; a different body is a 422.
+
+    A key whose resource was deleted since is free again: the request creates a new one.
+    """
     if key is None:
         return None
     try:
-        return store.idempotency.lookup(scope, key, fingerprint(body))
+        earlier = store.idempotency.lookup(scope, key, fingerprint(body))
     except IdempotencyConflict:
         raise ApiError(
             422,
             "this Idempotency-Key was already used with a different request body",
             errors=[{"loc": ["header", "Idempotency-Key"], "msg": "reused with another body"}],
         ) from None
+    if earlier is None:
+        return None
+    record = fetch(earlier)
+    if record is None:
+        store.idempotency.forget(scope, key, earlier)
+    return record
 
 
 def bind(
@@ -42,12 +53,19 @@ def bind(
     key: str | None,
     body: bytes,
     created_id: str,
+    fetch: Callable[[str], T | None],
     discard: Callable[[str], object],
-) -> str:
-    """Bind the key to ``created_id``; if a concurrent twin won, drop ours and use theirs."""
+) -> T | None:
+    """Bind the key to ``created_id``; None when ours stands.
+
+    If a concurrent twin bound the key first, ours is dropped and the twin returned.
+    """
     if key is None:
-        return created_id
+        return None
     winner = store.idempotency.claim(scope, key, fingerprint(body), created_id)
-    if winner != created_id:
+    if winner == created_id:
+        return None
+    twin = fetch(winner)
+    if twin is not None:  # else the twin is already deleted: keep ours rather than answer nothing
         discard(created_id)
-    return winner
+    return twin

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from engine import MLPParams
 
@@ -13,6 +13,16 @@ EXAMPLE_DATASET: dict[str, Any] = {
     "features": [[0, 0], [0, 1], [1, 0], [1, 1], [0.1, 0.9], [0.9, 0.1], [0.2, 0.1], [0.8, 0.9]],
     "targets": ["no", "yes", "yes", "no", "yes", "yes", "no", "no"],
     "feature_names": ["a", "b"],
+}
+
+
+#: The OpenAPI ``headers`` of a response that names the resource it created (or replayed).
+LOCATION_HEADER: dict[str, Any] = {
+    "Location": {
+        "description": "The URL of the resource.",
+        "required": True,
+        "schema": {"type": "string"},
+    }
 }
 
 
@@ -57,9 +67,22 @@ class JobCreate(BaseModel):
         description="scikit-learn MLPClassifier/MLPRegressor parameters; unknown keys are refused.",
     )
     max_runtime_secs: int | None = Field(
-        None, gt=0, description="Wall-clock limit; the job fails with 'time limit' past it."
+        None,
+        gt=0,
+        strict=True,  # not `true` for 1 second
+        description="Wall-clock limit; the job fails with 'time limit' past it.",
     )
     device: Literal["auto", "cpu", "gpu"] = "auto"
+
+    @field_validator("params", mode="before")
+    @classmethod
+    def _params_as_the_engine_checks_them(cls, value: Any) -> Any:
+        """Build the params with the engine's own checks, before pydantic's lax coercion
+        can turn `false` into 0 or `true` into 1 (which the engine refuses, as scikit-learn
+        does). Unknown keys are left to pydantic, which names each one."""
+        if isinstance(value, dict) and value.keys() <= set(MLPParams.__dataclass_fields__):
+            return MLPParams(**value)
+        return value
 
 
 class PredictRequest(BaseModel):

@@ -42,3 +42,18 @@ class Idempotency:
             return resource_id
         winner = self.lookup(scope, key, body_fingerprint)
         return winner or resource_id
+
+    def forget(self, scope: str, key: str, resource_id: str) -> None:
+        """Free the key if it is still bound to ``resource_id`` (a resource since deleted)."""
+        name = self._k.idempotency(scope, key)
+        with self._r.pipeline(transaction=True) as pipe:
+            try:
+                pipe.watch(name)
+                raw = pipe.get(name)
+                if raw is None or orjson.loads(raw)["id"] != resource_id:
+                    return
+                pipe.multi()
+                pipe.delete(name)
+                pipe.execute()
+            except redis.WatchError:
+                return  # bound again meanwhile, by a concurrent request: that binding stands

@@ -20,7 +20,7 @@ from service.ingest import (
     parse_npz_dataset,
 )
 from service.pagination import Cursor, Limit
-from service.schemas import DatasetJSON, DatasetUpload
+from service.schemas import LOCATION_HEADER, DatasetJSON, DatasetUpload
 from store import DatasetRecord, Page
 
 router = APIRouter(prefix="/v1/datasets", tags=["datasets"])
@@ -93,9 +93,11 @@ async def _parse(
     summary="Upload a dataset (JSON, CSV or .npz)",
     openapi_extra=UPLOAD_BODY,
     responses={
+        201: {"headers": LOCATION_HEADER},
         200: {
             "model": DatasetRecord,
             "description": "Replayed: this Idempotency-Key already created this dataset.",
+            "headers": LOCATION_HEADER,
         },
         413: problem_response(
             "The body is over MLPFORGE_MAX_BODY_BYTES, or the dataset over "
@@ -114,10 +116,11 @@ async def create_dataset(
 ) -> DatasetRecord:
     check_key(idempotency_key)
     dataset, name, fingerprint_source = await _parse(request, target, _limits(settings))
-    earlier = replay(store, "datasets", idempotency_key, fingerprint_source)
-    if earlier is not None and (record := store.datasets.get(earlier)) is not None:
+    earlier = replay(store, "datasets", idempotency_key, fingerprint_source, store.datasets.get)
+    if earlier is not None:
         response.status_code = status.HTTP_200_OK
-        return record
+        response.headers["Location"] = f"/v1/datasets/{earlier.id}"
+        return earlier
     record = await run_in_threadpool(
         lambda: store.datasets.create(
             X=dataset.X,
@@ -129,11 +132,18 @@ async def create_dataset(
             classes=dataset.classes,
         )
     )
-    winner = bind(
-        store, "datasets", idempotency_key, fingerprint_source, record.id, store.datasets.delete
+    twin = bind(
+        store,
+        "datasets",
+        idempotency_key,
+        fingerprint_source,
+        record.id,
+        store.datasets.get,
+        store.datasets.delete,
     )
-    if winner != record.id and (earlier_record := store.datasets.get(winner)) is not None:
-        return earlier_record
+    if twin is not None:  # a concurrent request with the same key created it: a replay
+        response.status_code = status.HTTP_200_OK
+        record = twin
     response.headers["Location"] = f"/v1/datasets/{record.id}"
     return record
 

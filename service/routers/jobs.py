@@ -15,7 +15,7 @@ from service.errors import ApiError, not_found, problem_response
 from service.events import job_event_stream
 from service.idempotent import bind, check_key, replay
 from service.pagination import Cursor, Limit
-from service.schemas import History, JobCreate
+from service.schemas import LOCATION_HEADER, History, JobCreate
 from store import JobRecord, JobStatus, Page, TransitionRefused
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
@@ -30,6 +30,7 @@ EVENT_ID = re.compile(r"^\d{1,12}-\d{1,3}$")
     operation_id="create_job",
     summary="Start a training job",
     responses={
+        202: {"headers": LOCATION_HEADER},
         404: problem_response("The dataset does not exist (or belongs to another tenant)."),
     },
 )
@@ -43,10 +44,10 @@ def create_job(
 ) -> JobRecord:
     check_key(idempotency_key)
     raw = body.model_dump_json().encode()
-    earlier = replay(store, "jobs", idempotency_key, raw)
-    if earlier is not None and (job := store.jobs.get(earlier)) is not None:
-        response.headers["Location"] = f"/v1/jobs/{job.id}"
-        return job
+    earlier = replay(store, "jobs", idempotency_key, raw, store.jobs.get)
+    if earlier is not None:
+        response.headers["Location"] = f"/v1/jobs/{earlier.id}"
+        return earlier
     dataset = store.datasets.get(body.dataset_id)
     if dataset is None:
         raise not_found("dataset", body.dataset_id)
@@ -69,8 +70,8 @@ def create_job(
         queue=queue_for(body.device),
     )
     store.jobs.create(job)
-    winner = bind(store, "jobs", idempotency_key, raw, job.id, store.jobs.discard)
-    if winner != job.id and (twin := store.jobs.get(winner)) is not None:
+    twin = bind(store, "jobs", idempotency_key, raw, job.id, store.jobs.get, store.jobs.discard)
+    if twin is not None:
         response.headers["Location"] = f"/v1/jobs/{twin.id}"
         return twin
     try:
@@ -131,16 +132,33 @@ def stream_job_events(
     job: JobDep,
     store: StoreDep,
     request: Request,
-    last_event_id: Annotated[str | None, Header()] = None,
-    after: Annotated[str | None, Query(description="Same as the Last-Event-ID header.")] = None,
+    last_event_id: Annotated[
+        str | None,
+        Header(
+            description="Resume after this event (browsers send it when they reconnect).",
+            json_schema_extra={"pattern": EVENT_ID.pattern},
+        ),
+    ] = None,
+    after: Annotated[
+        str | None,
+        Query(
+            description="Same as the Last-Event-ID header.",
+            json_schema_extra={"pattern": EVENT_ID.pattern},
+        ),
+    ] = None,
 ) -> StreamingResponse:
+    # Checked here rather than by FastAPI's `pattern`, to answer with what an event id looks like.
+    for where, name, value in (
+        ("header", "Last-Event-ID", last_event_id),
+        ("query", "after", after),
+    ):
+        if value is not None and not EVENT_ID.match(value):
+            raise ApiError(
+                422,
+                f"{name} must look like '12-0' (the id of an event this stream sent)",
+                errors=[{"loc": [where, name], "msg": "malformed event id"}],
+            )
     start = last_event_id or after
-    if start is not None and not EVENT_ID.match(start):
-        raise ApiError(
-            422,
-            "Last-Event-ID must look like '12-0' (the id of an event this stream sent)",
-            errors=[{"loc": ["header", "Last-Event-ID"], "msg": "malformed event id"}],
-        )
     return StreamingResponse(
         job_event_stream(request, store, job.id, start or "0-0"),
         media_type="text/event-stream",

@@ -1,0 +1,61 @@
+"""The OpenAPI document: every error the API can answer is documented as problem+json."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from fastapi import FastAPI
+
+from service.errors import problem_response
+from service.schemas import NotReady, Problem
+
+PATH_PARAMETER = re.compile(r"\{(\w+?)(?:_id)?\}")
+HTTP_METHODS = frozenset({"get", "put", "post", "delete", "patch", "head", "options", "trace"})
+
+
+def _register(schemas: dict[str, Any], *models: type[Problem]) -> None:
+    for model in models:
+        schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+        schemas.update(schema.pop("$defs", {}))
+        schemas[model.__name__] = schema
+
+
+def _document_problems(document: dict[str, Any]) -> None:
+    _register(document.setdefault("components", {}).setdefault("schemas", {}), Problem, NotReady)
+    for path, item in document.get("paths", {}).items():
+        named = PATH_PARAMETER.findall(path)
+        for method, operation in item.items():
+            if method not in HTTP_METHODS:
+                continue
+            responses = operation.setdefault("responses", {})
+            if named:
+                # Every id in a path may name nothing, or another tenant's resource: both 404.
+                responses.setdefault(
+                    "404",
+                    problem_response(
+                        f"No such {' or '.join(named)} (or it belongs to another tenant)."
+                    ),
+                )
+            if "requestBody" in operation:
+                responses.setdefault(
+                    "400",
+                    problem_response("The body cannot be decoded (not UTF-8, broken multipart)."),
+                )
+                responses.setdefault(
+                    "413", problem_response("The request body is over MLPFORGE_MAX_BODY_BYTES.")
+                )
+
+
+def install_openapi(app: FastAPI) -> None:
+    """Generate the app's OpenAPI document once, with its problem responses filled in."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        document = generate()  # caches it as app.openapi_schema; completed here, once
+        _document_problems(document)
+        return document
+
+    app.openapi = openapi  # type: ignore[method-assign]
