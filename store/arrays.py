@@ -14,7 +14,21 @@ def to_npy(array: np.ndarray) -> bytes:
 
 
 def from_npy(blob: bytes) -> np.ndarray:
-    return np.load(io.BytesIO(blob), allow_pickle=False)
+    """A read-only array over ``blob`` itself: no copy of a dataset that may be 80 MB.
+
+    Like ``np.load(..., allow_pickle=False)``, an object array is refused.
+    """
+    stream = io.BytesIO(blob)
+    version = np.lib.format.read_magic(stream)
+    if version == (1, 0):
+        shape, fortran_order, dtype = np.lib.format.read_array_header_1_0(stream)
+    else:
+        shape, fortran_order, dtype = np.lib.format.read_array_header_2_0(stream)
+    if dtype.hasobject:
+        raise ValueError("object arrays cannot be loaded (they would need unpickling)")
+    count = int(np.prod(shape, dtype=np.int64))
+    flat = np.frombuffer(blob, dtype=dtype, count=count, offset=stream.tell())
+    return flat.reshape(shape, order="F" if fortran_order else "C")
 
 
 def as_bytes(raw: bytes | str) -> bytes:

@@ -68,6 +68,9 @@ class Datasets:
         raw = self._r.get(self._k.dataset(dataset_id))
         return DatasetRecord.model_validate_json(raw) if raw else None
 
+    def exists(self, dataset_id: str) -> bool:
+        return bool(self._r.exists(self._k.dataset(dataset_id)))
+
     def arrays(self, dataset_id: str) -> tuple[np.ndarray, np.ndarray] | None:
         x_blob, y_blob = self._r.mget(self._k.dataset_x(dataset_id), self._k.dataset_y(dataset_id))
         if x_blob is None or y_blob is None:

@@ -194,7 +194,8 @@ class Jobs:
     ) -> JobRecord:
         """Epoch k's history entry, event, job fields and checkpoint land together or not at all.
 
-        An epoch already recorded (a resumed run recomputes it bit for bit) is not added twice.
+        An epoch already recorded (a resumed run recomputes it bit for bit) is not added twice,
+        and does not move the job's epoch, progress and metrics back.
         """
         epoch = int(entry["epoch"])
         history_key = self._k.job_history(job_id)
@@ -206,6 +207,8 @@ class Jobs:
                 raise StaleWorker(job_id)
             if job.status != "running":
                 raise TransitionRefused(job)
+            if epoch <= job.epoch:
+                return job
             return job.model_copy(update={"epoch": epoch, "progress": progress, "metrics": metrics})
 
         def extra(pipe: Any) -> None:

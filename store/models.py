@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import redis
+import redis.asyncio as aioredis
 
 from store.arrays import as_bytes
 from store.keys import TenantKeys
@@ -44,3 +45,18 @@ class Models:
             pipe.zrem(self._k.model_index(), model_id)
             removed = pipe.execute()
         return bool(removed[0])
+
+
+class AsyncModels:
+    """What predict reads on every request, awaited on the API's event loop."""
+
+    def __init__(self, client: aioredis.Redis, keys: TenantKeys) -> None:
+        self._r = client
+        self._k = keys
+
+    async def exists(self, model_id: str) -> bool:
+        return bool(await self._r.exists(self._k.model(model_id)))
+
+    async def blob(self, model_id: str) -> bytes | None:
+        raw = await self._r.get(self._k.model_blob(model_id))
+        return as_bytes(raw) if raw is not None else None

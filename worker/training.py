@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import TypeVar
 
 import numpy as np
@@ -37,8 +36,11 @@ from store import (
 )
 from store.connection import connect
 from store.ids import utcnow
+from worker.checkpoints import CheckpointSchedule
+from worker.dataset_cache import DatasetCache
 from worker.device import array_module
 from worker.lease import Lease
+from worker.timings import Timings
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +52,9 @@ CANCEL_POLL_SECS = 0.2
 REDIS_PATIENCE_SECS = 120.0
 
 T = TypeVar("T")
+
+# The last dataset this process trained on (see worker.dataset_cache).
+DATASETS = DatasetCache()
 
 
 def _store(tenant: str, settings: Settings) -> Store:
@@ -66,27 +71,6 @@ def _patiently(call: Callable[[], T]) -> T:
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.5)
-
-
-class Timings:
-    """Seconds per phase of one attempt, logged when it ends (the benchmarks read the line)."""
-
-    def __init__(self) -> None:
-        self.started = time.perf_counter()
-        self.phases: dict[str, float] = {}
-
-    @contextmanager
-    def phase(self, name: str) -> Iterator[None]:
-        began = time.perf_counter()
-        try:
-            yield
-        finally:
-            self.phases[name] = self.phases.get(name, 0.0) + time.perf_counter() - began
-
-    def summary(self) -> str:
-        total = time.perf_counter() - self.started
-        phases = [*self.phases.items(), ("total", total)]
-        return " ".join(f"{name}={secs:.4f}" for name, secs in phases)
 
 
 def model_id_for(job_id: str) -> str:
@@ -124,7 +108,7 @@ def _run_attempt(store: Store, job: JobRecord, lease: Lease) -> None:
         return
     timings = Timings()
     with timings.phase("load_dataset"):
-        arrays = store.datasets.arrays(job.dataset_id)
+        arrays = DATASETS.arrays(store, job.dataset_id)
     if arrays is None:
         _fail(store, job, attempt, "DatasetMissing", f"dataset {job.dataset_id} was deleted")
         return
@@ -164,9 +148,12 @@ def _train(
             params = MLPParams.from_dict(job.params)
             trainer = Trainer(X, y, task=job.task, params=params, xp=xp)
 
+    schedule = CheckpointSchedule()
+
     def on_epoch(report: EpochReport) -> None:
-        with timings.phase("checkpoint"):
-            checkpoint = trainer.checkpoint()
+        began = time.perf_counter()
+        checkpoint = trainer.checkpoint() if schedule.due() else None
+        timings.add("checkpoint", time.perf_counter() - began)
         progress = min(1.0, report["epoch"] / max(1, trainer.max_epochs))
         with timings.phase("record_epoch"):
             _patiently(
@@ -178,6 +165,8 @@ def _train(
                     checkpoint=checkpoint,
                 )
             )
+        if checkpoint is not None:
+            schedule.taken(time.perf_counter() - began)
 
     last_poll = [0.0]
 

@@ -86,6 +86,25 @@ def test_an_epoch_recorded_twice_appears_once(store: Store) -> None:
     assert job is not None and job.epoch == 3 and job.metrics is not None
 
 
+def test_a_resumed_run_does_not_move_the_job_back(store: Store) -> None:
+    job_id = _job(store)
+    store.jobs.start(job_id, lease_secs=15)
+    for epoch in (1, 2, 3):
+        store.jobs.record_epoch(
+            job_id, attempt=1, entry=_entry(epoch, loss=epoch), progress=epoch / 10,
+            checkpoint=b"x" if epoch == 1 else None,
+        )
+    _lease_expires(store, job_id)
+    store.jobs.start(job_id, lease_secs=15)  # resumed from epoch 1's checkpoint
+    store.jobs.record_epoch(job_id, attempt=2, entry=_entry(2, loss=2), progress=0.2,
+                            checkpoint=b"y")
+    job = store.jobs.get(job_id)
+    assert job is not None and (job.epoch, job.progress) == (3, 0.3)
+    assert job.metrics is not None and job.metrics["loss"] == 3
+    assert store.jobs.checkpoint(job_id) == b"y"
+    assert [e["epoch"] for e in store.jobs.history(job_id)] == [1, 2, 3]
+
+
 def test_finish_is_final_and_publishes_a_status_event(store: Store) -> None:
     job_id = _job(store)
     store.jobs.start(job_id, lease_secs=15)
