@@ -39,9 +39,10 @@ def parse_rows(body: bytes, n_features: int) -> np.ndarray:
     # checks below, which name the bad row or cell.
     if set(map(type, rows)) == {list} and set(map(len, rows)) == {n_features}:
         try:
-            flat = np.fromiter(
-                chain.from_iterable(rows), dtype=np.float32, count=len(rows) * n_features
-            )
+            with np.errstate(over="ignore"):  # overflow to inf is reported by `_finite`
+                flat = np.fromiter(
+                    chain.from_iterable(rows), dtype=np.float32, count=len(rows) * n_features
+                )
         except (ValueError, TypeError):
             pass
         else:
@@ -55,7 +56,8 @@ def parse_rows(body: bytes, n_features: int) -> np.ndarray:
                 f"row {index} has {len(row)} values; this model expects {n_features} features",
             )
     try:
-        matrix = np.array(rows, dtype=np.float32)
+        with np.errstate(over="ignore"):
+            matrix = np.array(rows, dtype=np.float32)
     except (ValueError, TypeError):
         for index, row in enumerate(rows):
             for column, cell in enumerate(row):
@@ -80,9 +82,23 @@ def _labels(values: np.ndarray) -> list[Any]:
     return values.tolist()  # numpy scalars become plain bool/int/float/str
 
 
+def _outputs_finite(outputs: np.ndarray) -> None:
+    """Inputs far outside the training data can overflow the network: a 422, never nulls."""
+    bad = ~np.isfinite(outputs.reshape(len(outputs), -1)).all(axis=1)
+    if bad.any():
+        row = int(np.argmax(bad))
+        raise _invalid(
+            ["body", "inputs", row],
+            f"row {row}: the model's output overflows for these values; "
+            "they are far outside the range of the training data",
+        )
+
+
 def predict_payload(model: FittedModel, X: np.ndarray) -> bytes:
     if model.task == "classification":
-        probabilities = model.predict_proba(X)
+        with np.errstate(all="ignore"):
+            probabilities = model.predict_proba(X)
+        _outputs_finite(probabilities)
         assert model.classes_ is not None
         labels = model.classes_[np.argmax(probabilities, axis=1)]
         return orjson.dumps(
@@ -93,5 +109,7 @@ def predict_payload(model: FittedModel, X: np.ndarray) -> bytes:
             },
             option=orjson.OPT_SERIALIZE_NUMPY,
         )
-    predictions = np.asarray(model.predict(X), dtype=np.float64)
+    with np.errstate(all="ignore"):
+        predictions = np.asarray(model.predict(X), dtype=np.float64)
+    _outputs_finite(predictions)
     return orjson.dumps({"predictions": predictions}, option=orjson.OPT_SERIALIZE_NUMPY)

@@ -104,11 +104,6 @@ def test_a_body_that_is_not_utf8_is_a_clear_400(client: TestClient) -> None:
     assert_problem(response, 400, "UTF-8")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="service/prediction.py (not ours): float32 inputs near 3.4e38 overflow the network "
-    "and answer 200 with null probabilities/predictions instead of a 422",
-)
 @pytest.mark.parametrize("categorical", [True, False], ids=["classifier", "regressor"])
 def test_predict_refuses_inputs_that_overflow_the_network(
     client: TestClient, store: Store, settings: Settings, categorical: bool
