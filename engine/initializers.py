@@ -23,7 +23,6 @@ import numpy as np
 
 from engine.architecture import ParameterLayout
 
-
 HE_ACTIVATIONS = frozenset({"leaky_relu", "elu", "gelu"})
 
 

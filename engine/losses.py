@@ -7,6 +7,9 @@ loss with respect to ``z`` is ``(output - y) / n`` for log_loss and squared_erro
 
 * softmax + log_loss (multiclass): log-sum-exp, never log(0).
 * logistic + log_loss (binary, one unit): log(1 + e^z) - y z via logaddexp.
+  Both cap each sample's loss at -log(eps) (float64 eps, about 36.04), which is what
+  scikit-learn's clipping of probabilities to [eps, 1 - eps] amounts to; the gradient is the
+  unclipped (p - y) / n, as in scikit-learn.
 * identity + squared_error: 0.5 * sum_k (z - y)^2 (scikit-learn's loss for one target).
 * identity + absolute_error: sum_k |z - y|.
 * identity + huber: 0.5 r^2 for |r| <= 1, |r| - 0.5 beyond (delta 1 on the standardized scale).
@@ -14,13 +17,17 @@ loss with respect to ``z`` is ``(output - y) / n`` for log_loss and squared_erro
 
 from __future__ import annotations
 
+import math
 from types import ModuleType
 from typing import Protocol
+
+import numpy as np
 
 from engine.activations import ACTIVATIONS
 from engine.xp import Array
 
 HUBER_DELTA = 1.0
+MAX_SAMPLE_LOG_LOSS = -math.log(float(np.finfo(np.float64).eps))
 
 
 class Head(Protocol):
@@ -37,10 +44,11 @@ class SoftmaxLogLoss:
     def loss_and_delta(self, xp: ModuleType, z: Array, y: Array, delta: Array | None) -> float:
         n = z.shape[0]
         z -= z.max(axis=1, keepdims=True)
-        picked = float(xp.vdot(y, z))  # sum_i z_i[y_i] (shifted), y is one-hot
+        picked = (y * z).sum(axis=1, keepdims=True)  # z[y] (shifted); y is one-hot
         xp.exp(z, out=z)
         sums = z.sum(axis=1, keepdims=True)
-        loss = (float(xp.log(sums).sum()) - picked) / n
+        per_sample = xp.log(sums) - picked
+        loss = float(xp.minimum(per_sample, MAX_SAMPLE_LOG_LOSS).sum()) / n
         z /= sums
         if delta is not None:
             xp.subtract(z, y, out=delta)
@@ -56,7 +64,8 @@ class LogisticLogLoss:
 
     def loss_and_delta(self, xp: ModuleType, z: Array, y: Array, delta: Array | None) -> float:
         n = z.shape[0]
-        loss = (float(xp.logaddexp(0.0, z).sum()) - float(xp.vdot(y, z))) / n
+        per_sample = xp.logaddexp(0.0, z) - y * z
+        loss = float(xp.minimum(per_sample, MAX_SAMPLE_LOG_LOSS).sum()) / n
         ACTIVATIONS["logistic"](xp, z, z)
         if delta is not None:
             xp.subtract(z, y, out=delta)

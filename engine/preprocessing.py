@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-_CHUNK_ROWS = 4096  # bounds the float64 temporaries of the statistics
+_CHUNK_ELEMENTS = 1 << 19  # bounds the float64 temporaries of the statistics (4 MiB)
 
 
 def column_stats(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -16,13 +16,15 @@ def column_stats(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     dividing by zero.
     """
     n = X.shape[0]
+    rows = max(1, _CHUNK_ELEMENTS // max(1, X.shape[1]))
     total = np.zeros(X.shape[1], dtype=np.float64)
-    for start in range(0, n, _CHUNK_ROWS):
-        total += X[start : start + _CHUNK_ROWS].sum(axis=0, dtype=np.float64)
+    for start in range(0, n, rows):
+        total += X[start : start + rows].sum(axis=0, dtype=np.float64)
     mean = total / n
     sq = np.zeros_like(mean)
-    for start in range(0, n, _CHUNK_ROWS):
-        dev = X[start : start + _CHUNK_ROWS].astype(np.float64) - mean
+    for start in range(0, n, rows):
+        dev = X[start : start + rows].astype(np.float64)
+        dev -= mean
         sq += np.einsum("ij,ij->j", dev, dev)
     scale = np.sqrt(sq / n)
     constant = scale <= 10 * np.finfo(np.float64).eps * np.maximum(np.abs(mean), 1e-300)

@@ -17,8 +17,8 @@ from typing import Any
 import numpy as np
 
 from engine.architecture import ParameterLayout, layer_shapes, output_activation_for
-from engine.checkpoint import WHAT, dump_checkpoint, load_checkpoint
-from engine.container import check_array, decode_classes, encode_classes, encode_float
+from engine.checkpoint import WHAT, check_same_data, dump_checkpoint, load_checkpoint
+from engine.container import check_array, encode_classes
 from engine.dataset import PreparedData, prepare
 from engine.errors import DivergenceError, EngineError, FitCancelled, ModelFormatError
 from engine.initializers import initial_parameters
@@ -30,6 +30,7 @@ from engine.optimizers import make_optimizer
 from engine.params import MLPParams, Task
 from engine.report import EpochReport, history_from_json
 from engine.schedules import LearningRateSchedule
+from engine.stopping import StoppingRule
 from engine.validation import check_task
 from engine.xp import resolve_xp, take_rows, to_host
 
@@ -130,13 +131,10 @@ class Trainer:
         self._xbuf = self.xp.empty((p.batch_size, self.data.n_features), dtype=self.dtype)
         self._ybuf = self.xp.empty((p.batch_size, self.data.Y_train.shape[1]), dtype=self.dtype)
 
+        self.stopping = StoppingRule(p.tol, p.n_iter_no_change)
         self.epoch = 0
         self.history = []
         self._samples_seen = 0
-        self._no_improvement = 0
-        self._best_loss = math.inf
-        self._best_score = -math.inf
-        self._best_epoch: int | None = None
         self._best_params: Any = None
         self._finished = False
         self._mid_epoch = False
@@ -203,28 +201,19 @@ class Trainer:
 
     def _end_epoch(self, loss: float, started: float) -> EpochReport:
         """scikit-learn's end of iteration: scores, patience, schedule, stopping rule."""
-        p, epoch = self.params, self.epoch + 1
+        epoch = self.epoch + 1
         val_loss, val_score = self._validate()
-        if val_score is not None:
-            improved = val_score >= self._best_score + p.tol
-            if val_score > self._best_score:
-                self._best_score = val_score
-                self._keep_best(epoch)
-        else:
-            improved = loss <= self._best_loss - p.tol
-            if loss < self._best_loss:
-                self._best_loss = loss
-                self._keep_best(epoch)
-        self._no_improvement = 0 if improved else self._no_improvement + 1
-
+        improved, new_best = self.stopping.observe(epoch, loss, val_score)
+        if new_best and self.params.restore_best_weights:
+            self._keep_best()
         lr_used = self.schedule.lr
         self.schedule.epoch_end(epoch, self._samples_seen, improved)
         finished = epoch >= self.max_epochs
-        if self._no_improvement > p.n_iter_no_change:
+        if self.stopping.exhausted:
             if self.schedule.should_stop():
                 finished = True
             else:
-                self._no_improvement = 0
+                self.stopping.reset_patience()
         if finished and self._best_params is not None:
             self.net.params[...] = self._best_params
         report = EpochReport(
@@ -239,13 +228,11 @@ class Trainer:
         self.epoch, self._finished, self._mid_epoch = epoch, finished, False
         return report
 
-    def _keep_best(self, epoch: int) -> None:
-        self._best_epoch = epoch
-        if self.params.restore_best_weights:
-            if self._best_params is None:
-                self._best_params = self.net.params.copy()
-            else:
-                self._best_params[...] = self.net.params
+    def _keep_best(self) -> None:
+        if self._best_params is None:
+            self._best_params = self.net.params.copy()
+        else:
+            self._best_params[...] = self.net.params
 
     def _validate(self) -> tuple[float | None, float | None]:
         data = self.data
@@ -280,7 +267,7 @@ class Trainer:
             y_mean=data.y_mean,
             y_scale=data.y_scale,
             history=list(self.history),
-            best_epoch=self._best_epoch if self.params.restore_best_weights else None,
+            best_epoch=self.stopping.best_epoch if self.params.restore_best_weights else None,
         )
 
     # -- checkpoints --------------------------------------------------------------------------
@@ -316,66 +303,33 @@ class Trainer:
             "rng": self._rng.bit_generator.state,
             "optimizer": opt_scalars,
             "schedule": self.schedule.state(),
-            "no_improvement": self._no_improvement,
-            "best_loss": encode_float(self._best_loss),
-            "best_score": encode_float(self._best_score),
-            "best_epoch": self._best_epoch,
+            "stopping": self.stopping.state(),
             "finished": self._finished,
         }
         return dump_checkpoint(arrays, state)
 
     def _load_state(self, arrays: dict[str, np.ndarray], doc: dict[str, Any]) -> None:
-        data = self.data
-        try:
-            same = (
-                doc["n_samples"] == data.n_samples
-                and doc["n_features"] == data.n_features
-                and doc["n_outputs"] == data.n_outputs
-            )
-            classes = decode_classes(doc["classes"], WHAT)
-        except KeyError as exc:
-            raise ModelFormatError(f"{WHAT}: bad metadata (missing {exc})") from exc
-        if not same or not _same_classes(classes, data.classes):
-            raise ModelFormatError(f"{WHAT}: it was taken on other data (shape or classes differ)")
-        for name in ("x_mean", "x_scale", "y_mean", "y_scale"):
-            mine = getattr(data, name)
-            if mine is None:
-                continue
-            stored = check_array(arrays, name, mine.shape, self.dtype, WHAT)
-            if not np.array_equal(stored, mine):
-                raise ModelFormatError(f"{WHAT}: it was taken on other data ({name} differs)")
+        check_same_data(arrays, doc, self.data, self.dtype)
         size = (self.layout.size,)
+
+        def array(name: str) -> Any:
+            return self.xp.asarray(check_array(arrays, name, size, self.dtype, WHAT))
+
         try:
-            self.net.params[...] = self.xp.asarray(
-                check_array(arrays, "params", size, self.dtype, WHAT)
-            )
-            opt_arrays = {
-                s: self.xp.asarray(check_array(arrays, f"optimizer.{s}", size, self.dtype, WHAT))
-                for s in self.optimizer.slots
-            }
+            self.net.params[...] = array("params")
+            opt_arrays = {s: array(f"optimizer.{s}") for s in self.optimizer.slots}
             self.optimizer.load_state(opt_arrays, doc["optimizer"])
             if "best_params" in arrays:
-                self._best_params = self.xp.asarray(
-                    check_array(arrays, "best_params", size, self.dtype, WHAT)
-                )
+                self._best_params = array("best_params")
             self.schedule.load_state(doc["schedule"])
+            self.stopping.load_state(doc["stopping"])
             self._rng.bit_generator.state = doc["rng"]
             self.epoch = int(doc["epoch"])
             self._samples_seen = int(doc["samples_seen"])
             self.history = history_from_json(doc["history"])
-            self._no_improvement = int(doc["no_improvement"])
-            self._best_loss = float(doc["best_loss"])
-            self._best_score = float(doc["best_score"])
-            self._best_epoch = doc["best_epoch"]
             self._finished = bool(doc["finished"])
         except (KeyError, TypeError, ValueError) as exc:
             raise ModelFormatError(f"{WHAT}: bad state ({exc})") from exc
-
-
-def _same_classes(a: np.ndarray | None, b: np.ndarray | None) -> bool:
-    if a is None or b is None:
-        return a is None and b is None
-    return a.dtype.kind == b.dtype.kind and a.shape == b.shape and bool(np.all(a == b))
 
 
 def fit(

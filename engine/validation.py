@@ -9,7 +9,7 @@ import numpy as np
 from engine.params import Task
 from engine.preprocessing import encode_labels
 
-_CHUNK_ROWS = 8192
+_CHUNK_ELEMENTS = 1 << 20  # bounds the boolean temporary of the finiteness check
 
 
 def check_features(X: Any) -> np.ndarray:
@@ -25,8 +25,9 @@ def check_features(X: Any) -> np.ndarray:
         raise ValueError(f"X: need at least 2 samples, got {X.shape[0]}")
     if X.shape[1] < 1:
         raise ValueError("X: need at least 1 feature, got 0")
-    for start in range(0, X.shape[0], _CHUNK_ROWS):
-        if not np.isfinite(X[start : start + _CHUNK_ROWS]).all():
+    rows = max(1, _CHUNK_ELEMENTS // X.shape[1])
+    for start in range(0, X.shape[0], rows):
+        if not np.isfinite(X[start : start + rows]).all():
             raise ValueError("X: features must be finite (no NaN or inf)")
     return X
 

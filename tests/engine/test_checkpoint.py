@@ -15,8 +15,9 @@ def _weights(model: FittedModel) -> list[np.ndarray]:
     return [a for layer in model._layers for a in layer]
 
 
-def _fit_with_checkpoints(X: Any, y: Any, task: str, params: MLPParams,
-                          **kw: Any) -> tuple[FittedModel, dict[int, bytes]]:
+def _fit_with_checkpoints(
+    X: Any, y: Any, task: str, params: MLPParams, **kw: Any
+) -> tuple[FittedModel, dict[int, bytes]]:
     saved: dict[int, bytes] = {}
     trainer = Trainer(X, y, task=task, params=params, **kw)  # type: ignore[arg-type]
     model = trainer.run(on_epoch=lambda r: saved.__setitem__(r["epoch"], trainer.checkpoint()))
@@ -25,14 +26,38 @@ def _fit_with_checkpoints(X: Any, y: Any, task: str, params: MLPParams,
 
 CASES = [
     ("classification", {"solver": "adam", "shuffle": True}),
-    ("classification", {"solver": "sgd", "early_stopping": True, "n_iter_no_change": 3,
-                        "learning_rate_init": 0.1, "max_iter": 40}),
+    (
+        "classification",
+        {
+            "solver": "sgd",
+            "early_stopping": True,
+            "n_iter_no_change": 3,
+            "learning_rate_init": 0.1,
+            "max_iter": 40,
+        },
+    ),
     ("classification", {"solver": "adamw", "dropout": 0.3, "learning_rate": "cosine"}),
-    ("classification", {"solver": "rmsprop", "learning_rate": "plateau", "tol": 0.05,
-                        "n_iter_no_change": 2, "random_state": None}),
+    (
+        "classification",
+        {
+            "solver": "rmsprop",
+            "learning_rate": "plateau",
+            "tol": 0.05,
+            "n_iter_no_change": 2,
+            "random_state": None,
+        },
+    ),
     ("regression", {"solver": "adagrad", "learning_rate": "invscaling", "loss": "huber"}),
-    ("regression", {"solver": "sgd", "learning_rate": "adaptive", "tol": 0.5,
-                    "n_iter_no_change": 1, "restore_best_weights": True}),
+    (
+        "regression",
+        {
+            "solver": "sgd",
+            "learning_rate": "adaptive",
+            "tol": 0.5,
+            "n_iter_no_change": 1,
+            "restore_best_weights": True,
+        },
+    ),
 ]
 
 
@@ -56,18 +81,21 @@ def test_resume_from_any_epoch_is_bit_identical(blobs, linear, task, extra) -> N
 
 def test_resume_after_cancellation(blobs) -> None:  # type: ignore[no-untyped-def]
     X, y = blobs
-    params = MLPParams(hidden_layer_sizes=(10,), random_state=0, max_iter=8, batch_size=10,
-                       early_stopping=True)
+    params = MLPParams(
+        hidden_layer_sizes=(10,), random_state=0, max_iter=8, batch_size=10, early_stopping=True
+    )
     full = Trainer(X, y, task="classification", params=params).run()
     last: list[bytes] = []
     trainer = Trainer(X, y, task="classification", params=params)
     calls = iter(range(1000))
     with pytest.raises(FitCancelled):
-        trainer.run(on_epoch=lambda r: last.append(trainer.checkpoint()),
-                    should_stop=lambda: next(calls) == 25, stop_check_every=2)
+        trainer.run(
+            on_epoch=lambda r: last.append(trainer.checkpoint()),
+            should_stop=lambda: next(calls) == 25,
+            stop_check_every=2,
+        )
     resumed = Trainer.resume(X, y, last[-1]).run()
-    assert all(np.array_equal(a, b) for a, b in zip(_weights(resumed), _weights(full),
-                                                     strict=True))
+    assert all(np.array_equal(a, b) for a, b in zip(_weights(resumed), _weights(full), strict=True))
     assert [h["epoch"] for h in resumed.history] == list(range(1, 9))
 
 

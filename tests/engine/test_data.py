@@ -28,8 +28,12 @@ P = MLPParams(hidden_layer_sizes=(3,), max_iter=2, random_state=0)
         (np.zeros((4, 2)), np.array([1.0, np.nan, 0, 0]), "regression", "^y: .*finite"),
         (np.zeros((4, 2)), np.ones(4), "classification", "^y: .*at least 2 classes"),
         (np.zeros((4, 2)), np.zeros((4, 2)), "classification", "^y: .*one label per sample"),
-        (np.zeros((4, 2)), np.array(["a", 1, "b", 2], dtype=object), "classification",
-         "^y: .*one type"),
+        (
+            np.zeros((4, 2)),
+            np.array(["a", 1, "b", 2], dtype=object),
+            "classification",
+            "^y: .*one type",
+        ),
         (np.zeros((4, 2)), np.zeros(4), "clustering", "^task: "),
     ],
 )
@@ -45,7 +49,7 @@ def test_params_must_be_mlpparams() -> None:
 
 def test_validation_fraction_too_small_for_the_data() -> None:
     X, y = np.random.default_rng(0).normal(size=(3, 2)), np.array([0, 1, 2])
-    with pytest.raises(ValueError, match="^validation_fraction: "):
+    with pytest.raises(ValueError, match=r"^validation_fraction: "):
         Trainer(X, y, task="classification", params=MLPParams(early_stopping=True))
 
 
@@ -89,8 +93,9 @@ def test_regression_targets_are_standardized_and_restored() -> None:
 
 def test_without_standardization_float32_input_is_not_copied() -> None:
     X = np.random.default_rng(0).normal(size=(20, 3)).astype(np.float32)
-    trainer = Trainer(X, X[:, 0] > 0, task="classification",
-                      params=MLPParams(standardize=False, max_iter=1))
+    trainer = Trainer(
+        X, X[:, 0] > 0, task="classification", params=MLPParams(standardize=False, max_iter=1)
+    )
     assert trainer.data.X_train is X or np.shares_memory(trainer.data.X_train, X)
     assert trainer.run().x_mean_ is None
 

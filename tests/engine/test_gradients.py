@@ -30,13 +30,30 @@ def _targets(rng: np.random.Generator, output: str, k: int, n: int) -> np.ndarra
     return rng.normal(0.0, 2.0, (n, k))
 
 
-def _network(activation: str, loss: str, output: str, k: int, alpha: float, l1: float,
-             dropout: float = 0.0, seed: int = 0) -> tuple[Network, np.ndarray, np.ndarray]:
+def _network(
+    activation: str,
+    loss: str,
+    output: str,
+    k: int,
+    alpha: float,
+    l1: float,
+    dropout: float = 0.0,
+    seed: int = 0,
+) -> tuple[Network, np.ndarray, np.ndarray]:
     rng = np.random.default_rng(seed)
     n, d, hidden = 7, 4, (5, 3)
     layout = ParameterLayout(tuple(layer_shapes(d, hidden, k)))
-    net = Network(np, layout, activation, make_head(loss, output), np.float64, n,
-                  alpha=alpha, l1=l1, dropout=dropout)
+    net = Network(
+        np,
+        layout,
+        activation,
+        make_head(loss, output),
+        np.float64,
+        n,
+        alpha=alpha,
+        l1=l1,
+        dropout=dropout,
+    )
     # weights well away from 0 (L1's kink) and inputs that keep pre-activations off 0
     w = rng.uniform(0.2, 0.9, layout.size) * rng.choice([-1.0, 1.0], layout.size)
     net.params[...] = w
@@ -115,7 +132,7 @@ def test_dropout_zeroes_and_rescales_hidden_units() -> None:
 
 
 def test_first_layer_input_gradient_is_not_computed() -> None:
-    net, x, y = _network("tanh", "squared_error", "identity", 1, 0.0, 0.0)
+    net, _x, _y = _network("tanh", "squared_error", "identity", 1, 0.0, 0.0)
     # one delta buffer per layer; none for the input
     assert len(net.deltas) == len(net.layout.shapes)
     assert net.deltas[0].shape[1] == net.layout.shapes[0][1]

@@ -28,9 +28,7 @@ def _run(params: MLPParams, lr: float = 0.05) -> tuple[np.ndarray, list[np.ndarr
 
 @pytest.mark.parametrize("nesterov", [True, False])
 def test_sgd_matches_scikit_learn(nesterov: bool) -> None:
-    mine, (p0, *grads) = _run(
-        MLPParams(solver="sgd", momentum=0.8, nesterovs_momentum=nesterov)
-    )
+    mine, (p0, *grads) = _run(MLPParams(solver="sgd", momentum=0.8, nesterovs_momentum=nesterov))
     ref = [p0.copy()]
     sk = SGDOptimizer(ref, learning_rate_init=0.05, momentum=0.8, nesterov=nesterov)
     for g in grads:
@@ -96,10 +94,10 @@ def test_optimizer_state_round_trips(solver: str) -> None:
 
 
 def test_invscaling_matches_scikit_learn() -> None:
-    schedule = LearningRateSchedule(MLPParams(learning_rate="invscaling", power_t=0.4,
-                                              learning_rate_init=0.1))
-    sk = SGDOptimizer([np.zeros(1)], learning_rate_init=0.1, lr_schedule="invscaling",
-                      power_t=0.4)
+    schedule = LearningRateSchedule(
+        MLPParams(learning_rate="invscaling", power_t=0.4, learning_rate_init=0.1)
+    )
+    sk = SGDOptimizer([np.zeros(1)], learning_rate_init=0.1, lr_schedule="invscaling", power_t=0.4)
     for epoch, seen in enumerate((100, 200, 300), start=1):
         schedule.epoch_end(epoch, seen, improved=True)
         sk.iteration_ends(seen)
@@ -122,8 +120,9 @@ def test_constant_schedule_stops_at_once() -> None:
 
 
 def test_cosine_goes_to_zero_at_max_iter() -> None:
-    schedule = LearningRateSchedule(MLPParams(learning_rate="cosine", max_iter=4,
-                                              learning_rate_init=0.2))
+    schedule = LearningRateSchedule(
+        MLPParams(learning_rate="cosine", max_iter=4, learning_rate_init=0.2)
+    )
     rates = []
     for epoch in range(1, 5):
         schedule.epoch_end(epoch, epoch * 10, improved=True)
@@ -134,8 +133,9 @@ def test_cosine_goes_to_zero_at_max_iter() -> None:
 
 
 def test_plateau_reduces_after_patience() -> None:
-    schedule = LearningRateSchedule(MLPParams(learning_rate="plateau", n_iter_no_change=4,
-                                              learning_rate_init=1.0))
+    schedule = LearningRateSchedule(
+        MLPParams(learning_rate="plateau", n_iter_no_change=4, learning_rate_init=1.0)
+    )
     schedule.epoch_end(1, 1, improved=False)
     assert schedule.lr == 1.0
     schedule.epoch_end(2, 2, improved=False)

@@ -108,11 +108,11 @@ def test_resolve_with_early_stopping_uses_the_training_split() -> None:
 def test_resolve_regression_losses() -> None:
     assert MLPParams().resolve("regression", 10).loss == "squared_error"
     assert MLPParams(loss="huber").resolve("regression", 10).loss == "huber"
-    with pytest.raises(ValueError, match="^loss: "):
+    with pytest.raises(ValueError, match=r"^loss: "):
         MLPParams(loss="huber").resolve("classification", 10)
-    with pytest.raises(ValueError, match="^loss: "):
+    with pytest.raises(ValueError, match=r"^loss: "):
         MLPParams(loss="log_loss").resolve("regression", 10)
-    with pytest.raises(ValueError, match="^task: "):
+    with pytest.raises(ValueError, match=r"^task: "):
         MLPParams().resolve("ranking", 10)  # type: ignore[arg-type]
 
 
@@ -121,7 +121,7 @@ def test_dict_round_trip_and_unknown_keys() -> None:
     d = p.to_dict()
     assert d["hidden_layer_sizes"] == [8, 4]
     assert MLPParams.from_dict(d) == p
-    with pytest.raises(ValueError, match="unknown parameter.*bogus"):
+    with pytest.raises(ValueError, match=r"unknown parameter.*bogus"):
         MLPParams.from_dict({**d, "bogus": 1})
 
 

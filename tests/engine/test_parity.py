@@ -22,7 +22,7 @@ from sklearn.preprocessing import StandardScaler
 from engine import MLPParams, Trainer, fit
 from engine.metrics import accuracy, r2
 
-SEEDS = (0, 1, 2)
+SEEDS = range(8)
 
 
 def _split(loader: Callable[..., Any], regression: bool) -> tuple[np.ndarray, ...]:
@@ -38,14 +38,13 @@ def _split(loader: Callable[..., Any], regression: bool) -> tuple[np.ndarray, ..
 
 
 CASES = [
-    (load_iris, False, {"hidden_layer_sizes": (16,), "max_iter": 150, "batch_size": 16}),
-    (load_digits, False, {"hidden_layer_sizes": (64,), "max_iter": 30}),
-    (load_diabetes, True, {"hidden_layer_sizes": (32,), "max_iter": 100, "batch_size": 32}),
+    (load_iris, False, {"hidden_layer_sizes": (16,), "max_iter": 100, "batch_size": 16}),
+    (load_digits, False, {"hidden_layer_sizes": (32,), "max_iter": 40}),
+    (load_diabetes, True, {"hidden_layer_sizes": (32,), "max_iter": 60, "batch_size": 32}),
 ]
 
 
-@pytest.mark.parametrize("solver,extra", [("adam", {}),
-                                          ("sgd", {"learning_rate_init": 0.01})])
+@pytest.mark.parametrize("solver,extra", [("adam", {}), ("sgd", {"learning_rate_init": 0.01})])
 @pytest.mark.parametrize("loader,regression,kw", CASES, ids=["iris", "digits", "diabetes"])
 def test_quality_at_least_scikit_learns(loader, regression, kw, solver, extra) -> None:  # type: ignore[no-untyped-def]
     Xa, Xb, ya, yb = _split(loader, regression)
@@ -62,6 +61,7 @@ def test_quality_at_least_scikit_learns(loader, regression, kw, solver, extra) -
         ours.append(score(yb, model.predict(Xb)))
         theirs.append(score(yb, ref.predict(Xb)))
     margin = 0.02 if regression else 0.01
+    print(f"ours {np.mean(ours):.4f} scikit-learn {np.mean(theirs):.4f}")
     assert np.mean(ours) >= np.mean(theirs) - margin, (ours, theirs)
 
 
@@ -69,7 +69,7 @@ def test_raw_inputs_with_default_standardization_match_too() -> None:
     """The user-facing path: raw digits, our default standardize=True, sklearn on raw inputs."""
     X, y = load_digits(return_X_y=True)
     Xa, Xb, ya, yb = train_test_split(X, y, test_size=0.25, random_state=0, stratify=y)
-    params = {"hidden_layer_sizes": (64,), "max_iter": 30, "random_state": 0}
+    params = {"hidden_layer_sizes": (32,), "max_iter": 30, "random_state": 0}
     model = fit(Xa, ya, task="classification", params=MLPParams(**params))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
@@ -84,16 +84,28 @@ def test_same_initial_weights_give_scikit_learns_trajectory(solver: str) -> None
     X, y = load_digits(return_X_y=True)
     X = StandardScaler().fit_transform(X)[:600]
     y = y[:600]
-    kw = {"hidden_layer_sizes": (20,), "max_iter": 8, "random_state": 0, "shuffle": False,
-          "solver": solver, "alpha": 0.01, "batch_size": 64}
+    kw = {
+        "hidden_layer_sizes": (20,),
+        "max_iter": 8,
+        "random_state": 0,
+        "shuffle": False,
+        "solver": solver,
+        "alpha": 0.01,
+        "batch_size": 64,
+    }
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         ref = MLPClassifier(**kw).fit(X, y)
-    trainer = Trainer(X, y, task="classification", params=MLPParams(**kw, standardize=False),
-                      dtype=np.float64)
+    trainer = Trainer(
+        X, y, task="classification", params=MLPParams(**kw, standardize=False), dtype=np.float64
+    )
     draw = np.random.RandomState(0)  # scikit-learn's _init_coef, layer by layer
-    for (fan_in, fan_out), ws, bs in zip(trainer.layout.shapes, trainer.layout.weight_slices(),
-                                         trainer.layout.bias_slices(), strict=True):
+    for (fan_in, fan_out), ws, bs in zip(
+        trainer.layout.shapes,
+        trainer.layout.weight_slices(),
+        trainer.layout.bias_slices(),
+        strict=True,
+    ):
         bound = np.sqrt(6 / (fan_in + fan_out))
         trainer.net.params[ws] = draw.uniform(-bound, bound, (fan_in, fan_out)).ravel()
         trainer.net.params[bs] = draw.uniform(-bound, bound, fan_out)

@@ -57,8 +57,14 @@ def test_metadata_is_json_and_inside_the_header(model) -> None:  # type: ignore[
     doc = json.loads(header["__metadata__"][METADATA_KEY])
     assert doc["task"] == "classification" and doc["format"] == "mlpforge-model"
     assert set(header) - {"__metadata__"} == {
-        "layers.0.weight", "layers.0.bias", "layers.1.weight", "layers.1.bias",
-        "layers.2.weight", "layers.2.bias", "x_mean", "x_scale",
+        "layers.0.weight",
+        "layers.0.bias",
+        "layers.1.weight",
+        "layers.1.bias",
+        "layers.2.weight",
+        "layers.2.bias",
+        "x_mean",
+        "x_scale",
     }
 
 
@@ -102,8 +108,14 @@ def test_bad_files_are_refused_clearly(model, change, message) -> None:  # type:
 
 def test_corrupt_bytes_are_refused(model) -> None:  # type: ignore[no-untyped-def]
     blob = model.to_bytes()
-    for bad in (b"", b"abc", blob[:100], blob[: len(blob) - 7], b"\xff" * 64,
-                struct.pack("<Q", 10) + b"{not json}"):
+    for bad in (
+        b"",
+        b"abc",
+        blob[:100],
+        blob[: len(blob) - 7],
+        b"\xff" * 64,
+        struct.pack("<Q", 10) + b"{not json}",
+    ):
         with pytest.raises(ModelFormatError):
             FittedModel.from_bytes(bad)
     with pytest.raises(ModelFormatError, match="expected bytes"):
@@ -130,3 +142,19 @@ def test_predict_reproduces_training_outputs(blobs) -> None:  # type: ignore[no-
     model = trainer.run()
     _, out = trainer.net.evaluate(trainer.data.X_train, trainer.data.Y_train)
     assert np.array_equal(model.predict_proba(X), out)
+
+
+def test_chunked_prediction_equals_one_pass(model, blobs, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import engine.network
+
+    X, _ = blobs
+    whole = model.predict_proba(X)
+    monkeypatch.setattr(engine.network, "PREDICT_CHUNK_ELEMENTS", 7 * 6)  # 7 rows per chunk
+    assert np.array_equal(model.predict_proba(X), whole)
+
+
+def test_final_metrics(model) -> None:  # type: ignore[no-untyped-def]
+    metrics = model.final_metrics()
+    assert set(metrics) == {"loss", "val_loss", "val_score", "learning_rate"}
+    assert metrics["loss"] == model.history[-1]["loss"] and metrics["val_score"] is None
+    json.dumps(model.history)

@@ -61,13 +61,16 @@ def test_binary_and_multi_target(linear) -> None:  # type: ignore[no-untyped-def
 def test_on_epoch_reports_every_epoch(blobs) -> None:  # type: ignore[no-untyped-def]
     X, y = blobs
     reports: list[EpochReport] = []
-    trainer = Trainer(X, y, task="classification",
-                      params=MLPParams(**{**SMALL, "max_iter": 5, "early_stopping": True}))
+    trainer = Trainer(
+        X,
+        y,
+        task="classification",
+        params=MLPParams(**{**SMALL, "max_iter": 5, "early_stopping": True}),
+    )
     assert trainer.epoch == 0 and trainer.max_epochs == 5
     model = trainer.run(on_epoch=reports.append)
     assert [r["epoch"] for r in reports] == [1, 2, 3, 4, 5]
-    assert set(reports[0]) == {"epoch", "loss", "val_loss", "val_score", "learning_rate",
-                               "seconds"}
+    assert set(reports[0]) == {"epoch", "loss", "val_loss", "val_score", "learning_rate", "seconds"}
     assert all(r["val_loss"] is not None and 0 <= r["val_score"] <= 1 for r in reports)
     assert model.history == reports == trainer.history
     assert model.n_iter_ == 5
@@ -101,8 +104,15 @@ def test_should_stop_between_epochs(blobs) -> None:  # type: ignore[no-untyped-d
 
 def test_divergence_names_the_epoch_and_suggests_a_lower_rate(linear) -> None:  # type: ignore[no-untyped-def]
     X, y = linear
-    params = MLPParams(solver="sgd", learning_rate_init=1e4, momentum=0.9, standardize=False,
-                       hidden_layer_sizes=(8,), random_state=0, max_iter=50)
+    params = MLPParams(
+        solver="sgd",
+        learning_rate_init=1e4,
+        momentum=0.9,
+        standardize=False,
+        hidden_layer_sizes=(8,),
+        random_state=0,
+        max_iter=50,
+    )
     epochs: list[int] = []
     with pytest.raises(DivergenceError, match=r"epoch \d+.*learning_rate_init") as info:
         fit(X, y, task="regression", params=params, on_epoch=lambda r: epochs.append(r["epoch"]))
@@ -123,8 +133,17 @@ def test_training_loss_stopping_rule(blobs) -> None:  # type: ignore[no-untyped-
 
 def test_adaptive_schedule_lowers_the_rate_instead_of_stopping(blobs) -> None:  # type: ignore[no-untyped-def]
     X, y = blobs
-    params = MLPParams(**{**SMALL, "max_iter": 60, "solver": "sgd", "learning_rate": "adaptive",
-                          "tol": 10.0, "n_iter_no_change": 2, "learning_rate_init": 0.01})
+    params = MLPParams(
+        **{
+            **SMALL,
+            "max_iter": 60,
+            "solver": "sgd",
+            "learning_rate": "adaptive",
+            "tol": 10.0,
+            "n_iter_no_change": 2,
+            "learning_rate_init": 0.01,
+        }
+    )
     m = fit(X, y, task="classification", params=params)
     rates = [h["learning_rate"] for h in m.history]
     assert rates[0] == 0.01 and rates[4] == pytest.approx(0.002)
@@ -133,8 +152,15 @@ def test_adaptive_schedule_lowers_the_rate_instead_of_stopping(blobs) -> None:  
 
 def test_early_stopping_restores_the_best_weights(blobs) -> None:  # type: ignore[no-untyped-def]
     X, y = blobs
-    params = MLPParams(**{**SMALL, "max_iter": 200, "early_stopping": True,
-                          "n_iter_no_change": 4, "learning_rate_init": 0.05})
+    params = MLPParams(
+        **{
+            **SMALL,
+            "max_iter": 200,
+            "early_stopping": True,
+            "n_iter_no_change": 4,
+            "learning_rate_init": 0.05,
+        }
+    )
     trainer = Trainer(X, y, task="classification", params=params)
     model = trainer.run()
     scores = [h["val_score"] for h in model.history]
@@ -147,9 +173,12 @@ def test_early_stopping_restores_the_best_weights(blobs) -> None:  # type: ignor
 
 def test_stratified_validation_split_keeps_class_shares(blobs) -> None:  # type: ignore[no-untyped-def]
     X, y = blobs
-    trainer = Trainer(X, y, task="classification",
-                      params=MLPParams(early_stopping=True, validation_fraction=0.25,
-                                       random_state=0))
+    trainer = Trainer(
+        X,
+        y,
+        task="classification",
+        params=MLPParams(early_stopping=True, validation_fraction=0.25, random_state=0),
+    )
     truth = trainer.data.val_truth
     assert truth is not None and truth.shape[0] == 30
     full = np.bincount(np.unique(y, return_inverse=True)[1]) / 120
@@ -161,7 +190,7 @@ def test_float64_training(blobs) -> None:  # type: ignore[no-untyped-def]
     m = fit(X, y, task="classification", params=MLPParams(**SMALL), dtype=np.float64)
     assert m.layers()[0][0].dtype == np.float32  # export view
     assert accuracy(y, m.predict(X)) > 0.95
-    with pytest.raises(ValueError, match="^dtype"):
+    with pytest.raises(ValueError, match=r"^dtype"):
         Trainer(X, y, task="classification", params=MLPParams(), dtype=np.int32)
 
 
@@ -169,8 +198,17 @@ def test_float64_training(blobs) -> None:  # type: ignore[no-untyped-def]
 @pytest.mark.parametrize("solver", ["sgd", "adam"])
 def test_every_schedule_trains(blobs, schedule, solver) -> None:  # type: ignore[no-untyped-def]
     X, y = blobs
-    params = MLPParams(**{**SMALL, "max_iter": 10, "solver": solver, "learning_rate": schedule,
-                          "learning_rate_init": 0.01, "clip_grad_norm": 5.0, "l1": 1e-4})
+    params = MLPParams(
+        **{
+            **SMALL,
+            "max_iter": 10,
+            "solver": solver,
+            "learning_rate": schedule,
+            "learning_rate_init": 0.01,
+            "clip_grad_norm": 5.0,
+            "l1": 1e-4,
+        }
+    )
     m = fit(X, y, task="classification", params=params)
     assert m.history[-1]["loss"] < m.history[0]["loss"]
 
@@ -178,8 +216,12 @@ def test_every_schedule_trains(blobs, schedule, solver) -> None:  # type: ignore
 @pytest.mark.parametrize("loss", ["squared_error", "absolute_error", "huber"])
 def test_regression_losses_train(linear, loss) -> None:  # type: ignore[no-untyped-def]
     X, y = linear
-    m = fit(X, y, task="regression", params=MLPParams(**{**SMALL, "max_iter": 100, "loss": loss,
-                                                          "learning_rate_init": 0.01}))
+    m = fit(
+        X,
+        y,
+        task="regression",
+        params=MLPParams(**{**SMALL, "max_iter": 100, "loss": loss, "learning_rate_init": 0.01}),
+    )
     assert r2(y, m.predict(X)) > 0.9
 
 
@@ -191,3 +233,12 @@ def test_clip_grad_norm_bounds_the_gradient(blobs) -> None:  # type: ignore[no-u
     norm = float(np.linalg.norm(net.grads))
     net.clip_gradient(norm / 10)
     assert float(np.linalg.norm(net.grads)) == pytest.approx(norm / 10, rel=1e-5)
+
+
+def test_trainer_exposes_resolved_params_and_takes_an_array_module(blobs) -> None:  # type: ignore[no-untyped-def]
+    X, y = blobs
+    trainer = Trainer(X, y, task="classification", params=MLPParams(max_iter=3), xp=np)
+    assert trainer.params.batch_size == 120 and trainer.params.loss == "log_loss"
+    assert trainer.max_epochs == 3 and trainer.history == []
+    model = trainer.run()
+    assert model.params == trainer.params and model.n_iter_ == 3 and model.best_epoch is None
