@@ -101,7 +101,10 @@ def start_worker(
             "--hostname",
             hostname,
         ],
-        {"MLPFORGE_REDIS_URL": redis_url, **env},
+        # One BLAS thread per test worker: several workers share this machine's two cores,
+        # and oversubscribed OpenBLAS threads slow every one of them down many times over.
+        {"MLPFORGE_REDIS_URL": redis_url, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
+         **env},
     )
     client = redis.Redis.from_url(redis_url)
     try:
