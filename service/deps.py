@@ -46,7 +46,7 @@ async def admit(
     tenant = tenant_for(presented_key(bearer, api_key), request.app.state.api_keys)
     limiter: RateLimiter | None = request.app.state.rate_limiter
     if limiter is not None:
-        wait = await limiter.acquire(get_async_redis(request), tenant)
+        wait = await limiter.acquire(request.app.state.async_redis, tenant)
         if wait > 0:
             raise ApiError(
                 429,
@@ -91,6 +91,8 @@ async def single_valued_query(request: Request, store: StoreDep) -> None:
 
 
 def refuse_repeated_query(request: Request) -> None:
+    if not request.scope.get("query_string"):
+        return
     seen: set[str] = set()
     for name in (name for name, _ in request.query_params.multi_items()):
         if name in seen:

@@ -143,6 +143,15 @@ def install_error_handlers(app: FastAPI) -> None:
             503, "the job store (Redis) is unavailable; retry shortly", headers={"Retry-After": "2"}
         )
 
+    @app.exception_handler(redis.exceptions.OutOfMemoryError)
+    async def _redis_full(_: Request, exc: Exception) -> JSONResponse:
+        log.error("Redis is out of memory (maxmemory reached): %s", exc)
+        return problem(
+            507,
+            "the store (Redis) is full: nothing was saved; delete unused datasets and models, "
+            "or ask the operator to give Redis more memory",
+        )
+
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error", exc_info=exc)

@@ -16,10 +16,11 @@ import time
 import redis
 import redis.asyncio as aioredis
 
+from store.connection import AsyncConnection
 from store.keys import rate_bucket
 
 RESERVE_SECS = 0.05
-MAX_RESERVE = 64
+MAX_RESERVE = 256
 
 # Redis's own clock (TIME) keeps API hosts with skewed clocks from disagreeing.
 # ARGV: rate, burst, tokens wanted. Returns {tokens granted, seconds to wait for one}.
@@ -57,6 +58,10 @@ async def take_tokens(
         granted, wait = await client.evalsha(_BUCKET_SHA, 1, *keys_and_args)  # type: ignore[misc]
     except redis.exceptions.NoScriptError:  # a restarted Redis has forgotten the script
         granted, wait = await client.eval(_BUCKET_LUA, 1, *keys_and_args)  # type: ignore[misc]
+    except redis.exceptions.OutOfMemoryError:
+        # A full Redis refuses the bucket's write; reads and deletes (which free memory) must
+        # still get through, so the limit is not enforced until Redis has room again.
+        return want, 0.0
     return int(granted), float(wait)
 
 
@@ -69,7 +74,7 @@ class RateLimiter:
         self._batch = max(1, min(MAX_RESERVE, burst, math.floor(rate * RESERVE_SECS)))
         self._reserved: dict[str, tuple[int, float]] = {}  # tenant → (tokens, use before)
 
-    async def acquire(self, client: aioredis.Redis, tenant: str) -> float:
+    async def acquire(self, connection: AsyncConnection, tenant: str) -> float:
         """0.0 when the request may go ahead, else the seconds to wait before retrying."""
         now = time.monotonic()
         tokens, deadline = self._reserved.get(tenant, (0, now))
@@ -77,7 +82,7 @@ class RateLimiter:
             self._reserved[tenant] = (tokens - 1, deadline)
             return 0.0
         granted, wait = await take_tokens(
-            client, tenant, rate=self.rate, burst=self.burst, want=self._batch
+            connection.client(), tenant, rate=self.rate, burst=self.burst, want=self._batch
         )
         if granted == 0:
             self._reserved.pop(tenant, None)

@@ -18,9 +18,10 @@ from tests.processes import free_port, start_api, start_worker, wait_until
 
 
 class RedisServer:
-    def __init__(self, port: int, data_dir: Path) -> None:
+    def __init__(self, port: int, data_dir: Path, *extra: str) -> None:
         self.port = port
         self.data_dir = data_dir
+        self.extra = list(extra)
         self.proc: subprocess.Popen[bytes] | None = None
 
     @property
@@ -31,8 +32,22 @@ class RedisServer:
         server = shutil.which("redis-server")
         assert server, "redis-server is needed for this test"
         self.proc = subprocess.Popen(
-            [server, "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.data_dir),
-             "--appendonly", "yes", "--appendfsync", "always", "--save", ""],
+            [
+                server,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--dir",
+                str(self.data_dir),
+                "--appendonly",
+                "yes",
+                "--appendfsync",
+                "always",
+                "--save",
+                "",
+                *self.extra,
+            ],
             stdout=subprocess.DEVNULL,
         )
         client = redis.Redis.from_url(self.url)
@@ -71,8 +86,11 @@ def test_redis_outage_and_recovery(private_redis: RedisServer) -> None:
             assert wait_for(client, job["id"])["status"] == "succeeded"
 
             private_redis.stop()
-            for method, path in (("GET", "/v1/jobs"), ("GET", f"/v1/jobs/{job['id']}"),
-                                 ("POST", "/v1/datasets")):
+            for method, path in (
+                ("GET", "/v1/jobs"),
+                ("GET", f"/v1/jobs/{job['id']}"),
+                ("POST", "/v1/datasets"),
+            ):
                 started = time.monotonic()
                 kwargs = {"json": {"features": [[1]], "targets": [1]}} if method == "POST" else {}
                 answer = client.request(method, path, **kwargs)
@@ -88,10 +106,35 @@ def test_redis_outage_and_recovery(private_redis: RedisServer) -> None:
             wait_until(lambda: client.get("/v1/jobs").status_code == 200, 20, "API recovery")
             # Nothing stored before the outage was lost.
             assert client.get(f"/v1/jobs/{job['id']}").json()["status"] == "succeeded"
-            wait_until(lambda: client.get("/readyz").json().get("workers", 0) >= 1, 30,
-                       "the worker's heartbeat after the outage")
+            wait_until(
+                lambda: client.get("/readyz").json().get("workers", 0) >= 1,
+                30,
+                "the worker's heartbeat after the outage",
+            )
             again = submit(client, dataset["id"], params={"hidden_layer_sizes": [4], "max_iter": 3})
             assert wait_for(client, again["id"], timeout=60)["status"] == "succeeded"
     finally:
         api.stop()
         worker.stop()
+
+
+def test_a_full_redis_is_a_507_and_keeps_what_it_has(tmp_path: Path) -> None:
+    server = RedisServer(
+        free_port(), tmp_path, "--maxmemory", "3mb", "--maxmemory-policy", "noeviction"
+    )
+    server.start()
+    api, base = start_api(server.url)
+    try:
+        with httpx.Client(base_url=base, timeout=10) as client:
+            X, y = blobs(60)
+            kept = upload_json(client, X, y)
+            big = {
+                "features": [[float(i)] * 100 for i in range(20_000)],
+                "targets": [0, 1] * 10_000,
+            }
+            assert_problem(client.post("/v1/datasets", json=big), 507, "full")
+            assert client.get(f"/v1/datasets/{kept['id']}").status_code == 200
+            assert client.delete(f"/v1/datasets/{kept['id']}").status_code == 204  # frees room
+    finally:
+        api.stop()
+        server.stop()

@@ -53,3 +53,17 @@ def test_another_tenants_dataset_is_not_served_from_the_cache(
     dataset_id = _dataset(store, 0)
     assert cache.arrays(store, dataset_id) is not None
     assert cache.arrays(Store(redis_client, store.tenant + "x"), dataset_id) is None
+
+
+def test_a_large_dataset_is_read_in_slices(store: Store) -> None:
+    rng = np.random.default_rng(2)
+    X = rng.normal(size=(3000, 200)).astype(np.float32)  # 2.4 MB: three slices
+    y = rng.integers(0, 3, size=3000)
+    dataset_id = store.datasets.create(
+        X=X, y=y, name=None, feature_names=[f"f{i}" for i in range(200)], target_name=None,
+        target_kind="categorical", classes=[0, 1, 2],
+    ).id
+    arrays = store.datasets.arrays(dataset_id)
+    assert arrays is not None
+    assert np.array_equal(arrays[0], X) and np.array_equal(arrays[1], y)
+    assert not arrays[0].flags.writeable and not arrays[1].flags.writeable

@@ -1,0 +1,187 @@
+"""Real processes for the benchmarks: Redis, a uvicorn API, Celery workers, and their memory.
+
+Processes are started the way `tests/processes.py` starts them (its helpers are reused) and
+stopped when the `Stack` closes. Only loopback addresses are used.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from contextlib import suppress
+from pathlib import Path
+from types import TracebackType
+
+import httpx
+import redis
+
+from bench.reference import blas_threads
+from tests.processes import ROOT, Process, free_port, start_worker, wait_until
+
+BENCH_DB = 13
+API_KEY = "bench-key-0123456789"
+TENANT = "bench"
+# Rate limiting stays on (each request pays its Redis round trip), but never refuses the bench.
+API_ENV = {
+    "MLPFORGE_API_KEYS": f"{TENANT}:{API_KEY}",
+    "MLPFORGE_RATE_LIMIT_PER_SECOND": "1000000",
+    "MLPFORGE_RATE_LIMIT_BURST": "1000000",
+    "MLPFORGE_MAX_ACTIVE_JOBS": "100000",
+}
+AUTH = {"Authorization": f"Bearer {API_KEY}"}
+
+
+def worker_env() -> dict[str, str]:
+    """The BLAS threads a worker gets from `make worker` on this machine (tests/processes.py
+    pins its test workers to one), so that it trains like `engine.fit` and PyTorch do here."""
+    threads = str(blas_threads())
+    return {"OPENBLAS_NUM_THREADS": threads, "OMP_NUM_THREADS": threads}
+
+
+def add_worker(redis_url: str, name: str) -> Process:
+    return start_worker(redis_url, name=name, **worker_env())
+
+
+class PrivateRedis:
+    """A throw-away redis-server on a free loopback port, used when none answers at 6379."""
+
+    def __init__(self) -> None:
+        server = shutil.which("redis-server")
+        if server is None:
+            raise RuntimeError("no Redis answers at 127.0.0.1:6379 and redis-server is not on PATH")
+        self.port = free_port()
+        data = ROOT / ".run" / "bench-redis"
+        data.mkdir(parents=True, exist_ok=True)
+        self.popen = subprocess.Popen(
+            [server, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "no", "--dir", str(data)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        client = redis.Redis(port=self.port)
+        wait_until(lambda: _pings(client), 20, "the private redis-server")
+
+    def stop(self) -> None:
+        self.popen.terminate()
+        self.popen.wait(timeout=10)
+
+
+def _pings(client: redis.Redis) -> bool:
+    try:
+        return bool(client.ping())
+    except redis.RedisError:
+        return False
+
+
+def bench_redis_url() -> tuple[str, PrivateRedis | None]:
+    """The machine's Redis (db 13, emptied) or a private one; the second item must be stopped."""
+    base = os.environ.get("MLPFORGE_BENCH_REDIS", "redis://127.0.0.1:6379")
+    if _pings(redis.Redis.from_url(base, socket_connect_timeout=1)):
+        private = None
+    else:
+        private = PrivateRedis()
+        base = f"redis://127.0.0.1:{private.port}"
+    url = f"{base}/{BENCH_DB}"
+    redis.Redis.from_url(url).flushdb()
+    return url, private
+
+
+def start_api(redis_url: str, *, workers: int = 1, **env: str) -> tuple[Process, str]:
+    """uvicorn as `make api` starts it (uvloop and httptools, no access log)."""
+    port = free_port()
+    proc = Process(
+        "bench-api",
+        [sys.executable, "-m", "uvicorn", "service.main:app", "--host", "127.0.0.1",
+         "--port", str(port), "--workers", str(workers), "--no-access-log"],
+        {"MLPFORGE_REDIS_URL": redis_url, **API_ENV, **env},
+    )
+    base = f"http://127.0.0.1:{port}"
+
+    def healthy() -> bool:
+        if not proc.alive():
+            raise RuntimeError(f"the API exited early:\n{proc.log()}")
+        try:
+            return httpx.get(f"{base}/healthz", timeout=1).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    wait_until(healthy, 60, "the API's /healthz")
+    return proc, base
+
+
+class Stack:
+    """Redis + one API + N workers; `with Stack(...) as stack:` stops all of them at the end."""
+
+    def __init__(self, redis_url: str, *, n_workers: int = 1, api_workers: int = 1) -> None:
+        self.redis_url = redis_url
+        self.workers: list[Process] = []
+        self.api: Process | None = None
+        try:
+            for index in range(n_workers):
+                self.workers.append(add_worker(redis_url, f"bench-worker-{index}"))
+            self.api, self.base = start_api(redis_url, workers=api_workers)
+        except BaseException:
+            self.close()
+            raise
+
+    def client(self, timeout: float = 120) -> httpx.Client:
+        return httpx.Client(base_url=self.base, headers=AUTH, timeout=timeout)
+
+    def close(self) -> None:
+        for proc in [*self.workers, *([self.api] if self.api else [])]:
+            with suppress(Exception):
+                proc.stop()
+
+    def __enter__(self) -> Stack:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+
+# ---- memory, from /proc ------------------------------------------------------------------
+
+
+def _status_kib(pid: int, field: str) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(f"{field}:"):
+            return int(line.split()[1])
+    raise KeyError(field)
+
+
+def rss_mb(pid: int) -> float:
+    return _status_kib(pid, "VmRSS") / 1024
+
+
+def peak_rss_mb(pid: int) -> float:
+    """The high-water mark of resident memory (since start, or since `reset_peak_rss`)."""
+    return _status_kib(pid, "VmHWM") / 1024
+
+
+def reset_peak_rss(pid: int) -> bool:
+    """Restart VmHWM from the current RSS (Linux ≥ 4.0, own processes); False if refused."""
+    try:
+        Path(f"/proc/{pid}/clear_refs").write_text("5")
+    except OSError:
+        return False
+    return True
+
+
+def children(pid: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with suppress(OSError, ValueError, IndexError):
+            # The command name may hold spaces and parentheses: the ppid follows the last ')'.
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(stat.parent.name))
+    return sorted(found)
+
+
+def pool_process(worker: Process) -> int:
+    """The Celery prefork child that runs the tasks (the worker's main process if none)."""
+    kids = children(worker.pid)
+    return kids[0] if kids else worker.pid
