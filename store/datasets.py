@@ -114,9 +114,11 @@ class Datasets:
         return Page[DatasetRecord](data=data, next_cursor=next_cursor)
 
     def delete(self, dataset_id: str) -> bool:
-        with self._r.pipeline(transaction=True) as pipe:
+        # Not a MULTI: a full Redis (maxmemory) refuses transactions, and a delete is how room
+        # is made. The order keeps readers safe: the record goes first, then its arrays.
+        with self._r.pipeline(transaction=False) as pipe:
             pipe.delete(self._k.dataset(dataset_id))
-            pipe.delete(self._k.dataset_x(dataset_id), self._k.dataset_y(dataset_id))
             pipe.zrem(self._k.dataset_index(), dataset_id)
+            pipe.delete(self._k.dataset_x(dataset_id), self._k.dataset_y(dataset_id))
             removed = pipe.execute()
         return bool(removed[0])

@@ -39,10 +39,11 @@ class Models:
         return Page[ModelRecord](data=data, next_cursor=next_cursor)
 
     def delete(self, model_id: str) -> bool:
-        with self._r.pipeline(transaction=True) as pipe:
+        # Not a MULTI, so that deleting works on a full Redis (see Datasets.delete).
+        with self._r.pipeline(transaction=False) as pipe:
             pipe.delete(self._k.model(model_id))
-            pipe.delete(self._k.model_blob(model_id))
             pipe.zrem(self._k.model_index(), model_id)
+            pipe.delete(self._k.model_blob(model_id))
             removed = pipe.execute()
         return bool(removed[0])
 
