@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import sys
 from contextlib import suppress
 from pathlib import Path
 from types import TracebackType
@@ -19,6 +18,7 @@ import redis
 
 from bench.reference import blas_threads
 from tests.processes import ROOT, Process, free_port, start_worker, wait_until
+from tests.processes import start_api as start_test_api
 
 BENCH_DB = 13
 API_KEY = "bench-key-0123456789"
@@ -90,25 +90,7 @@ def bench_redis_url() -> tuple[str, PrivateRedis | None]:
 
 def start_api(redis_url: str, *, workers: int = 1, **env: str) -> tuple[Process, str]:
     """uvicorn as `make api` starts it (uvloop and httptools, no access log)."""
-    port = free_port()
-    proc = Process(
-        "bench-api",
-        [sys.executable, "-m", "uvicorn", "service.main:app", "--host", "127.0.0.1",
-         "--port", str(port), "--workers", str(workers), "--no-access-log"],
-        {"MLPFORGE_REDIS_URL": redis_url, **API_ENV, **env},
-    )
-    base = f"http://127.0.0.1:{port}"
-
-    def healthy() -> bool:
-        if not proc.alive():
-            raise RuntimeError(f"the API exited early:\n{proc.log()}")
-        try:
-            return httpx.get(f"{base}/healthz", timeout=1).status_code == 200
-        except httpx.HTTPError:
-            return False
-
-    wait_until(healthy, 60, "the API's /healthz")
-    return proc, base
+    return start_test_api(redis_url, name="bench-api", workers=workers, **{**API_ENV, **env})
 
 
 class Stack:

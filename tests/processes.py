@@ -121,21 +121,15 @@ def start_worker(
     return proc
 
 
-def start_api(redis_url: str, **env: str) -> tuple[Process, str]:
+def start_api(
+    redis_url: str, *, name: str = "api", workers: int = 1, **env: str
+) -> tuple[Process, str]:
+    """uvicorn as `make api` starts it, on a free port; returns once /healthz answers."""
     port = free_port()
     proc = Process(
-        "api",
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "service.main:app",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--no-access-log",
-        ],
+        name,
+        [sys.executable, "-m", "uvicorn", "service.main:app", "--host", "127.0.0.1",
+         "--port", str(port), "--workers", str(workers), "--no-access-log"],
         {"MLPFORGE_REDIS_URL": redis_url, **env},
     )
     base = f"http://127.0.0.1:{port}"
