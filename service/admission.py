@@ -48,7 +48,9 @@ def resolve_params(
             ["body", "params", "max_iter"],
             f"at most {settings.max_epochs} epochs are allowed (MLPFORGE_MAX_EPOCHS)",
         )
-    if isinstance(resolved.batch_size, int) and resolved.batch_size > settings.max_batch_size:
+    # The requested size, before it is clipped to the dataset: the limit is on what is asked.
+    requested = params.batch_size
+    if isinstance(requested, int) and requested > settings.max_batch_size:
         raise _invalid(
             ["body", "params", "batch_size"],
             f"at most {settings.max_batch_size} (MLPFORGE_MAX_BATCH_SIZE)",

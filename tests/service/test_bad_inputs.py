@@ -100,6 +100,7 @@ def test_unsupported_content_type(client: TestClient) -> None:
         ({"params": {"validation_fraction": 1.5}}, 422, ["validation_fraction"]),
         ({"params": {"hidden_layer_sizes": [100000, 100000]}}, 422, ["parameters"]),
         ({"params": {"max_iter": 10**9}}, 422, ["max_iter"]),
+        ({"params": {"batch_size": 10**6}}, 422, ["batch_size", "MLPFORGE_MAX_BATCH_SIZE"]),
         ({"task": "regression"}, 422, ["regression"]),
         ({"max_runtime_secs": 10**9}, 422, ["max_runtime_secs"]),
         ({"device": "tpu"}, 422, ["device"]),
