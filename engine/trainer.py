@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
@@ -138,6 +139,10 @@ class Trainer:
         self._best_params: Any = None
         self._finished = False
         self._mid_epoch = False
+        # Where an unfinished epoch stands: its order, the next batch's first row, the loss
+        # summed so far. Set while `on_progress` runs (so `checkpoint()` can record it) and
+        # after resuming from such a checkpoint (so the epoch continues where it stopped).
+        self._position: EpochPosition | None = None
 
     # -- training -----------------------------------------------------------------------------
 
@@ -147,15 +152,22 @@ class Trainer:
         on_epoch: Callable[[EpochReport], None] | None = None,
         should_stop: Callable[[], bool] | None = None,
         stop_check_every: int = 8,
+        on_progress: Callable[[], None] | None = None,
+        progress_every_secs: float = 60.0,
     ) -> FittedModel:
         """Train until max_iter or the stopping rule; return the fitted model.
 
         ``on_epoch(report)`` runs after every finished epoch, when ``checkpoint()`` reflects
         exactly that epoch. ``should_stop()`` is consulted every ``stop_check_every`` batches and
-        between epochs; True raises ``FitCancelled``.
+        between epochs; True raises ``FitCancelled``. ``on_progress()`` runs inside long epochs,
+        at those same batch boundaries, once ``progress_every_secs`` have passed since the last
+        epoch end or progress call; ``checkpoint()`` taken there resumes mid-epoch, exactly.
         """
         if stop_check_every < 1:
             raise ValueError(f"stop_check_every: must be at least 1, got {stop_check_every}")
+        if progress_every_secs <= 0:
+            raise ValueError(f"progress_every_secs: must be > 0, got {progress_every_secs}")
+        self._on_progress, self._progress_every = on_progress, progress_every_secs
         with np.errstate(all="ignore"):  # divergence is detected explicitly below
             while not self._finished:
                 if should_stop is not None and should_stop():
@@ -172,13 +184,32 @@ class Trainer:
         n, batch = data.n_train, self.params.batch_size
         assert isinstance(batch, int)
         self._mid_epoch = True
-        order = xp.asarray(self._rng.permutation(n)) if self.params.shuffle else None
+        resumed, self._position = self._position, None
+        if resumed is not None:  # continue the epoch a mid-epoch checkpoint stopped in
+            order = None if resumed.order is None else xp.asarray(resumed.order)
+            first, total = resumed.next_start, resumed.total
+        else:
+            order = xp.asarray(self._rng.permutation(n)) if self.params.shuffle else None
+            first, total = 0, 0.0
         lr, clip = self.schedule.lr, self.params.clip_grad_norm
         rng = self._rng if self.params.dropout else None
-        total = 0.0
-        for i, start in enumerate(range(0, n, batch)):
-            if should_stop is not None and i and i % every == 0 and should_stop():
-                raise FitCancelled(self.epoch)
+        last_progress = time.monotonic()
+        for i, start in enumerate(range(first, n, batch)):
+            if i and i % every == 0:
+                if should_stop is not None and should_stop():
+                    raise FitCancelled(self.epoch)
+                if (
+                    self._on_progress is not None
+                    and time.monotonic() - last_progress >= self._progress_every
+                ):
+                    self._position = EpochPosition(
+                        None if order is None else to_host(order), start, total
+                    )
+                    try:
+                        self._on_progress()
+                    finally:
+                        self._position = None
+                    last_progress = time.monotonic()
             stop = min(start + batch, n)
             rows = stop - start
             if order is None:
@@ -274,7 +305,7 @@ class Trainer:
 
     def checkpoint(self) -> bytes:
         """Everything needed to continue this fit bit-identically, as one safetensors blob."""
-        if self._mid_epoch:
+        if self._mid_epoch and self._position is None:
             raise EngineError(
                 "checkpoint: the trainer stopped inside an epoch; use the last "
                 "checkpoint taken from on_epoch"
@@ -306,6 +337,13 @@ class Trainer:
             "stopping": self.stopping.state(),
             "finished": self._finished,
         }
+        if self._position is not None:
+            state["position"] = {
+                "next_start": self._position.next_start,
+                "total": self._position.total,
+            }
+            if self._position.order is not None:
+                arrays["position.order"] = self._position.order.astype(np.int64)
         return dump_checkpoint(arrays, state)
 
     def _load_state(self, arrays: dict[str, np.ndarray], doc: dict[str, Any]) -> None:
@@ -328,8 +366,33 @@ class Trainer:
             self._samples_seen = int(doc["samples_seen"])
             self.history = history_from_json(doc["history"])
             self._finished = bool(doc["finished"])
+            if "position" in doc:
+                self._position = _position_from(arrays, doc["position"], self.data.n_train)
         except (KeyError, TypeError, ValueError) as exc:
             raise ModelFormatError(f"{WHAT}: bad state ({exc})") from exc
+
+
+@dataclass(frozen=True)
+class EpochPosition:
+    """How far an unfinished epoch got: the rest of it is replayed from here."""
+
+    order: np.ndarray | None
+    next_start: int
+    total: float
+
+
+def _position_from(
+    arrays: dict[str, np.ndarray], doc: dict[str, Any], n_train: int
+) -> EpochPosition:
+    next_start, total = int(doc["next_start"]), float(doc["total"])
+    if not 0 < next_start < n_train or not math.isfinite(total):
+        raise ValueError(f"position {next_start} outside the epoch of {n_train} rows")
+    order = arrays.get("position.order")
+    if order is not None and (
+        order.shape != (n_train,) or not np.array_equal(np.sort(order), np.arange(n_train))
+    ):
+        raise ValueError("position.order is not a permutation of the training rows")
+    return EpochPosition(order, next_start, total)
 
 
 def fit(

@@ -32,6 +32,8 @@ class Settings(BaseSettings):
     model_cache_size: int = Field(32, gt=0)
     # Seconds a worker may be silent before its running job is handed to another worker.
     lease_secs: int = Field(15, gt=1)
+    # Inside an epoch longer than this, the worker also checkpoints every this many seconds.
+    checkpoint_secs: float = Field(60.0, gt=0)
     # How long /readyz waits for worker pings before answering.
     ready_timeout_secs: float = Field(1.0, gt=0)
     # Short, so that an API call answers 503 within ~2 s while Redis is unreachable.

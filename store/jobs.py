@@ -227,6 +227,21 @@ class Jobs:
         known = int(self._r.llen(history_key))
         return self._change(job_id, mutate, extra, watch=(history_key,))
 
+    def save_checkpoint(self, job_id: str, *, attempt: int, checkpoint: bytes) -> None:
+        """A checkpoint taken inside a long epoch, written only while this attempt owns the job."""
+
+        def mutate(job: JobRecord) -> JobRecord:
+            if job.attempts != attempt:
+                raise StaleWorker(job_id)
+            if job.status != "running":
+                raise TransitionRefused(job)
+            return job
+
+        def extra(pipe: Any) -> None:
+            pipe.set(self._k.job_checkpoint(job_id), checkpoint)
+
+        self._change(job_id, mutate, extra)
+
     def finish(
         self,
         job_id: str,

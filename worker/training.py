@@ -95,10 +95,10 @@ def run_job(tenant: str, job_id: str, settings: Settings | None = None) -> None:
         log.info("job %s is being trained by a live worker; duplicate delivery ignored", job_id)
         return
     with Lease(store, job_id, job.attempts, settings.lease_secs) as lease:
-        _run_attempt(store, job, lease)
+        _run_attempt(store, job, lease, settings.checkpoint_secs)
 
 
-def _run_attempt(store: Store, job: JobRecord, lease: Lease) -> None:
+def _run_attempt(store: Store, job: JobRecord, lease: Lease, checkpoint_secs: float) -> None:
     job_id, attempt = job.id, job.attempts
     if attempt > MAX_ATTEMPTS:
         _fail(store, job, attempt, "WorkerLost", f"the job's worker died {MAX_ATTEMPTS} times")
@@ -113,7 +113,7 @@ def _run_attempt(store: Store, job: JobRecord, lease: Lease) -> None:
         _fail(store, job, attempt, "DatasetMissing", f"dataset {job.dataset_id} was deleted")
         return
     try:
-        model = _train(store, job, attempt, arrays, lease, timings)
+        model = _train(store, job, attempt, arrays, lease, timings, checkpoint_secs)
     except FitCancelled:
         _finish(store, job, attempt, "cancelled")
     except StaleWorker:
@@ -133,6 +133,7 @@ def _train(
     arrays: tuple[np.ndarray, np.ndarray],
     lease: Lease,
     timings: Timings,
+    checkpoint_secs: float,
 ) -> FittedModel:
     X, y = arrays
     xp = array_module(job.device)
@@ -141,6 +142,11 @@ def _train(
         if blob is not None:
             try:
                 trainer = Trainer.resume(X, y, blob, xp=xp)
+                log.info(
+                    "job %s resumes from its checkpoint after %d finished epoch(s)",
+                    job.id,
+                    trainer.epoch,
+                )
             except ModelFormatError:
                 log.exception("checkpoint of job %s unreadable; starting over", job.id)
                 blob = None
@@ -182,8 +188,23 @@ def _train(
         except redis.RedisError:
             return False  # Redis away: keep training; the next epoch's report waits for it.
 
+    def on_progress() -> None:
+        """Inside a long epoch: checkpoint, so a dead worker's successor resumes mid-epoch."""
+        began = time.perf_counter()
+        checkpoint = trainer.checkpoint()
+        _patiently(
+            lambda: store.jobs.save_checkpoint(job.id, attempt=attempt, checkpoint=checkpoint)
+        )
+        timings.add("checkpoint", time.perf_counter() - began)
+        schedule.taken(time.perf_counter() - began)
+
     with timings.phase("fit"):
-        return trainer.run(on_epoch=on_epoch, should_stop=should_stop)
+        return trainer.run(
+            on_epoch=on_epoch,
+            should_stop=should_stop,
+            on_progress=on_progress,
+            progress_every_secs=checkpoint_secs,
+        )
 
 
 def _publish(store: Store, job: JobRecord, attempt: int, model: FittedModel) -> None:

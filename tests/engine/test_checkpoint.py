@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from engine import FitCancelled, FittedModel, MLPParams, ModelFormatError, Trainer
+from engine import EngineError, FitCancelled, FittedModel, MLPParams, ModelFormatError, Trainer
 from engine.container import pack, unpack
 
 
@@ -149,3 +149,41 @@ def test_checkpoint_never_pickles(blobs) -> None:  # type: ignore[no-untyped-def
     arrays, doc = unpack(blob, "checkpoint")
     assert doc["format"] == "mlpforge-checkpoint" and doc["epoch"] == 1
     assert {"params", "optimizer.m", "optimizer.v"} <= set(arrays)
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        {"solver": "adam", "shuffle": True, "dropout": 0.2},
+        {"solver": "sgd", "shuffle": False, "early_stopping": True, "n_iter_no_change": 3},
+    ],
+)
+def test_resume_from_inside_an_epoch_is_bit_identical(blobs, extra) -> None:  # type: ignore[no-untyped-def]
+    X, y = blobs
+    params = MLPParams(hidden_layer_sizes=(16,), batch_size=4, max_iter=6, random_state=3, **extra)
+    uninterrupted = Trainer(X, y, task="classification", params=params).run()
+
+    trainer = Trainer(X, y, task="classification", params=params)
+    inside: list[tuple[int, bytes]] = []
+    trainer.run(
+        stop_check_every=5,
+        on_progress=lambda: inside.append((trainer.epoch, trainer.checkpoint())),
+        progress_every_secs=1e-9,  # at every batch boundary it is offered
+    )
+    assert len(inside) > 6  # several checkpoints inside every epoch
+    for finished_epochs, blob in (inside[1], inside[len(inside) // 2], inside[-1]):
+        resumed_trainer = Trainer.resume(X, y, blob)
+        assert resumed_trainer.epoch == finished_epochs
+        resumed = resumed_trainer.run()
+        for a, b in zip(_weights(uninterrupted), _weights(resumed), strict=True):
+            assert np.array_equal(a, b)
+        assert [h["loss"] for h in resumed.history] == [h["loss"] for h in uninterrupted.history]
+
+
+def test_a_checkpoint_outside_on_epoch_or_on_progress_is_refused(blobs) -> None:  # type: ignore[no-untyped-def]
+    X, y = blobs
+    trainer = Trainer(X, y, task="classification", params=MLPParams(max_iter=3, batch_size=4))
+    with pytest.raises(FitCancelled):
+        trainer.run(should_stop=lambda: trainer.epoch >= 1 and trainer._mid_epoch)
+    with pytest.raises(EngineError):
+        trainer.checkpoint()

@@ -155,3 +155,15 @@ def test_tenants_do_not_see_each_other(redis_client: redis.Redis, store: Store) 
     other = Store(redis_client, store.tenant + "-other")
     assert other.jobs.get(job_id) is None
     assert other.jobs.page(limit=10, cursor=None).data == []
+
+
+def test_a_mid_epoch_checkpoint_is_fenced(store: Store) -> None:
+    job_id = _job(store)
+    store.jobs.start(job_id, lease_secs=15)
+    store.jobs.save_checkpoint(job_id, attempt=1, checkpoint=b"mid")
+    assert store.jobs.checkpoint(job_id) == b"mid"
+    _lease_expires(store, job_id)
+    store.jobs.start(job_id, lease_secs=15)
+    with pytest.raises(StaleWorker):
+        store.jobs.save_checkpoint(job_id, attempt=1, checkpoint=b"stale")
+    assert store.jobs.checkpoint(job_id) == b"mid"

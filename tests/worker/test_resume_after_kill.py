@@ -90,3 +90,39 @@ def test_sigkill_mid_fit_then_resume_is_exact(client: TestClient) -> None:
         _weights(client, done["model_id"]), _weights(client, twin["model_id"]), strict=True
     ):
         assert np.array_equal(w, w2) and np.array_equal(b, b2)
+
+
+def test_sigkill_inside_the_first_epoch_resumes_from_a_mid_epoch_checkpoint(
+    client: TestClient,
+) -> None:
+    params = {**PARAMS, "batch_size": 2, "max_iter": 3}  # epochs far longer than 0.05 s
+    dataset_id = _dataset(client)
+    env = {"MLPFORGE_LEASE_SECS": LEASE_SECS, "MLPFORGE_CHECKPOINT_SECS": "0.05"}
+    first = start_worker(DB_URL, name="doomed-mid", **env)
+    job = submit(client, dataset_id, params=params)  # type: ignore[arg-type]
+    checkpoint_key = f"mlpforge:t:default:job:{job['id']}:checkpoint"
+    store = redis.Redis.from_url(DB_URL)
+    try:
+        deadline = time.monotonic() + 60
+        while not store.exists(checkpoint_key):
+            assert time.monotonic() < deadline, "no checkpoint was written inside the epoch"
+            time.sleep(0.05)
+    finally:
+        first.kill()
+    assert client.get(f"/v1/jobs/{job['id']}").json()["epoch"] == 0  # killed mid-epoch 1
+
+    second = start_worker(DB_URL, name="rescuer-mid", **env)
+    try:
+        done = wait_for(client, job["id"], timeout=240)  # type: ignore[arg-type]
+        assert done["status"] == "succeeded" and done["attempts"] == 2, done
+        assert "resumes from its checkpoint after 0 finished epoch(s)" in second.log()
+        twin = wait_for(client, submit(client, dataset_id, params=params)["id"], timeout=240)  # type: ignore[arg-type]
+    finally:
+        second.stop()
+    history = client.get(f"/v1/jobs/{job['id']}/metrics").json()["history"]
+    twin_history = client.get(f"/v1/jobs/{twin['id']}/metrics").json()["history"]
+    assert [h["loss"] for h in history] == [h["loss"] for h in twin_history]
+    for (w, b), (w2, b2) in zip(
+        _weights(client, done["model_id"]), _weights(client, twin["model_id"]), strict=True
+    ):
+        assert np.array_equal(w, w2) and np.array_equal(b, b2)
