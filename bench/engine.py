@@ -32,6 +32,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench import torch_mlp
 from engine import MLPParams, Trainer
 
 HIDDEN = (256, 128)
@@ -96,35 +97,13 @@ def make_torch_runner(threads: int) -> Runner | None:
     def run(X: np.ndarray, y: np.ndarray, epochs: int) -> list[float]:
         torch.manual_seed(0)
         Xt, yt = torch.from_numpy(X), torch.from_numpy(y.astype(np.int64))
-        sizes = [N_FEATURES, *HIDDEN, N_CLASSES]
-        layers: list[Any] = []
-        for i, (fan_in, fan_out) in enumerate(itertools.pairwise(sizes)):
-            layers.append(torch.nn.Linear(fan_in, fan_out))
-            if i < len(HIDDEN):
-                layers.append(torch.nn.ReLU())
-        model = torch.nn.Sequential(*layers)
-        weights = [p for n, p in model.named_parameters() if n.endswith("weight")]
-        biases = [p for n, p in model.named_parameters() if n.endswith("bias")]
-        # scikit-learn's L2 gradient alpha * W / batch, on the weights only
-        opt = torch.optim.Adam(
-            [
-                {"params": weights, "weight_decay": ALPHA / BATCH},
-                {"params": biases, "weight_decay": 0.0},
-            ],
-            lr=1e-3,
+        model, opt, loss_fn = torch_mlp.build(
+            torch, N_FEATURES, HIDDEN, N_CLASSES, alpha=ALPHA, batch=BATCH
         )
-        loss_fn = torch.nn.CrossEntropyLoss()
-        n = X.shape[0]
         seconds = []
         for _ in range(epochs):
             start = time.perf_counter()
-            perm = torch.randperm(n)
-            for s in range(0, n, BATCH):
-                idx = perm[s : s + BATCH]
-                opt.zero_grad(set_to_none=True)
-                loss = loss_fn(model(Xt[idx]), yt[idx])
-                loss.backward()
-                opt.step()
+            torch_mlp.train_epoch(torch, model, opt, loss_fn, Xt, yt, BATCH)
             seconds.append(time.perf_counter() - start)
         return seconds
 

@@ -12,7 +12,6 @@ shuffling and float32, run eagerly on the CPU with the same number of threads as
 from __future__ import annotations
 
 import argparse
-import itertools
 import json
 import sys
 import time
@@ -20,6 +19,8 @@ from typing import Any
 
 import numpy as np
 from threadpoolctl import threadpool_info, threadpool_limits
+
+from bench import torch_mlp
 
 # The network of the training benchmark (scikit-learn names).
 PARAMS: dict[str, Any] = {
@@ -48,7 +49,6 @@ def engine_fit(X: np.ndarray, y: np.ndarray) -> float:
 
 def torch_fit(X: np.ndarray, y: np.ndarray, threads: int) -> float:
     import torch
-    from torch import nn
 
     torch.set_num_threads(threads)
     torch.manual_seed(0)
@@ -59,32 +59,12 @@ def torch_fit(X: np.ndarray, y: np.ndarray, threads: int) -> float:
     features = torch.from_numpy(((X - mean) / scale).astype(np.float32))
     classes, codes = np.unique(y, return_inverse=True)
     targets = torch.from_numpy(codes.astype(np.int64))
-    sizes = [X.shape[1], *PARAMS["hidden_layer_sizes"], len(classes)]
-    layers: list[nn.Module] = []
-    for fan_in, fan_out in itertools.pairwise(sizes):
-        layers += [nn.Linear(fan_in, fan_out), nn.ReLU()]
-    model = nn.Sequential(*layers[:-1])
-    weights = [p for name, p in model.named_parameters() if name.endswith("weight")]
-    biases = [p for name, p in model.named_parameters() if name.endswith("bias")]
-    batch, alpha = int(PARAMS["batch_size"]), 1e-4
-    groups: list[dict[str, Any]] = [
-        {"params": weights, "weight_decay": alpha / batch},
-        {"params": biases},
-    ]
-    optimizer = torch.optim.Adam(
-        groups,
-        lr=1e-3, betas=(0.9, 0.999), eps=1e-8,
+    batch = int(PARAMS["batch_size"])
+    model, optimizer, loss_fn = torch_mlp.build(
+        torch, X.shape[1], PARAMS["hidden_layer_sizes"], len(classes), alpha=1e-4, batch=batch
     )
-    loss_fn = nn.CrossEntropyLoss()
-    n = features.shape[0]
     for _ in range(int(PARAMS["max_iter"])):
-        order = torch.randperm(n)
-        for start in range(0, n, batch):
-            idx = order[start : start + batch]
-            optimizer.zero_grad(set_to_none=True)
-            loss = loss_fn(model(features[idx]), targets[idx])
-            loss.backward()
-            optimizer.step()
+        torch_mlp.train_epoch(torch, model, optimizer, loss_fn, features, targets, batch)
     return time.perf_counter() - started
 
 
