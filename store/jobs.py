@@ -49,7 +49,8 @@ class TransitionRefused(Exception):
 
 
 Mutation = Callable[[JobRecord], JobRecord]
-PipeWork = Callable[[Any], None]
+# Extra commands for the same MULTI, given the pipeline and the record being written.
+PipeWork = Callable[[Any, JobRecord], None]
 
 
 class Jobs:
@@ -136,7 +137,7 @@ class Jobs:
                     pipe.multi()
                     pipe.set(key, job.model_dump_json())
                     if extra is not None:
-                        extra(pipe)
+                        extra(pipe, job)
                     pipe.execute()
                     return job
                 except redis.WatchError:
@@ -163,20 +164,12 @@ class Jobs:
                 }
             )
 
-        # The lease holds the new attempt number: remember the record `mutate` returns.
-        job: JobRecord | None = None
-
-        def mutate_and_remember(current: JobRecord) -> JobRecord:
-            nonlocal job
-            job = mutate(current)
-            return job
-
-        def set_lease(pipe: Any) -> None:
-            assert job is not None
+        def set_lease(pipe: Any, job: JobRecord) -> None:
+            # The lease holds the new attempt number, the job's fencing token.
             pipe.set(lease_key, str(job.attempts), ex=lease_secs)
             pipe.sadd(running_jobs(), f"{self._k.tenant}/{job_id}")
 
-        return self._change(job_id, mutate_and_remember, set_lease, watch=(lease_key,))
+        return self._change(job_id, mutate, set_lease, watch=(lease_key,))
 
     def renew_lease(self, job_id: str, *, attempt: int, lease_secs: int) -> bool:
         """Extend this attempt's lease; False once it is lost (expired or taken over)."""
@@ -211,7 +204,7 @@ class Jobs:
                 return job
             return job.model_copy(update={"epoch": epoch, "progress": progress, "metrics": metrics})
 
-        def extra(pipe: Any) -> None:
+        def extra(pipe: Any, _job: JobRecord) -> None:
             if known < epoch:
                 pipe.rpush(history_key, payload)
                 pipe.xadd(
@@ -237,7 +230,7 @@ class Jobs:
                 raise TransitionRefused(job)
             return job
 
-        def extra(pipe: Any) -> None:
+        def extra(pipe: Any, _job: JobRecord) -> None:
             pipe.set(self._k.job_checkpoint(job_id), checkpoint)
 
         self._change(job_id, mutate, extra)
@@ -274,7 +267,7 @@ class Jobs:
                 update["progress"] = 1.0
             return job.model_copy(update=update)
 
-        def extra(pipe: Any) -> None:
+        def extra(pipe: Any, _job: JobRecord) -> None:
             pipe.delete(
                 self._k.job_checkpoint(job_id),
                 self._k.job_cancel(job_id),
