@@ -12,10 +12,10 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import orjson
-import redis.asyncio as aioredis
 from fastapi import Request
 
 from store import JobRecord, Store
+from store.connection import streaming_client
 
 BLOCK_MS = 10_000
 
@@ -33,7 +33,7 @@ async def job_event_stream(
     request: Request, store: Store, job_id: str, start: str
 ) -> AsyncIterator[bytes]:
     url: str = request.app.state.settings.redis_url
-    client = aioredis.Redis.from_url(url, socket_timeout=BLOCK_MS / 1000 + 5)
+    client = streaming_client(url, BLOCK_MS / 1000)
     key = store.jobs.events_key(job_id)
     cursor = start
     # Once the job has finished, no event can follow: read what is left without waiting.

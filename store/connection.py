@@ -59,6 +59,6 @@ class AsyncConnection:
         self._client = self._loop = None
 
 
-def blocking_client(url: str, block_secs: float) -> redis.Redis:
-    """A client whose read timeout outlasts a blocking XREAD of ``block_secs``."""
-    return redis.Redis.from_url(url, socket_timeout=block_secs + 2.0, socket_connect_timeout=1.5)
+def streaming_client(url: str, block_secs: float) -> aioredis.Redis:
+    """An asyncio client whose read timeout outlasts a blocking XREAD of ``block_secs``."""
+    return aioredis.Redis.from_url(url, socket_timeout=block_secs + 5.0, socket_connect_timeout=1.5)
