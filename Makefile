@@ -33,8 +33,10 @@ api: $(BASE_STAMP)
 worker: $(BASE_STAMP)
 	$(BIN)/python -m mlpforge.launcher worker
 
+# The suite starts its own redis-server on a free port (tests/conftest.py); it never touches
+# another Redis unless MLPFORGE_TEST_REDIS names one.
 test: $(DEV_STAMP)
-	$(BIN)/python -m mlpforge.launcher ensure-redis
+	@command -v redis-server >/dev/null || { echo "make test needs redis-server on PATH (apt-get install redis-server)"; exit 1; }
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(DEV_STAMP)

@@ -7,17 +7,15 @@ stopped when the `Stack` closes. Only loopback addresses are used.
 from __future__ import annotations
 
 import os
-import shutil
-import subprocess
 from contextlib import suppress
 from pathlib import Path
 from types import TracebackType
 
 import httpx
-import redis
 
 from bench.reference import blas_threads
-from tests.processes import ROOT, Process, free_port, start_worker, wait_until
+from mlpforge.redis_server import RedisServer
+from tests.processes import Process, start_worker
 from tests.processes import start_api as start_test_api
 
 BENCH_DB = 13
@@ -44,48 +42,15 @@ def add_worker(redis_url: str, name: str) -> Process:
     return start_worker(redis_url, name=name, **worker_env())
 
 
-class PrivateRedis:
-    """A throw-away redis-server on a free loopback port, used when none answers at 6379."""
-
-    def __init__(self) -> None:
-        server = shutil.which("redis-server")
-        if server is None:
-            raise RuntimeError("no Redis answers at 127.0.0.1:6379 and redis-server is not on PATH")
-        self.port = free_port()
-        data = ROOT / ".run" / "bench-redis"
-        data.mkdir(parents=True, exist_ok=True)
-        self.popen = subprocess.Popen(
-            [server, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--dir", str(data)],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        client = redis.Redis(port=self.port)
-        wait_until(lambda: _pings(client), 20, "the private redis-server")
-
-    def stop(self) -> None:
-        self.popen.terminate()
-        self.popen.wait(timeout=10)
-
-
-def _pings(client: redis.Redis) -> bool:
-    try:
-        return bool(client.ping())
-    except redis.RedisError:
-        return False
-
-
-def bench_redis_url() -> tuple[str, PrivateRedis | None]:
-    """The machine's Redis (db 13, emptied) or a private one; the second item must be stopped."""
-    base = os.environ.get("MLPFORGE_BENCH_REDIS", "redis://127.0.0.1:6379")
-    if _pings(redis.Redis.from_url(base, socket_connect_timeout=1)):
-        private = None
-    else:
-        private = PrivateRedis()
-        base = f"redis://127.0.0.1:{private.port}"
-    url = f"{base}/{BENCH_DB}"
-    redis.Redis.from_url(url).flushdb()
-    return url, private
+def bench_redis_url() -> tuple[str, RedisServer | None]:
+    """The Redis to measure against: a private redis-server started here (the second item, to
+    be closed), or — only when given explicitly with MLPFORGE_BENCH_REDIS — the user's, of
+    which database 13 is used. Nothing is ever flushed: a private server starts empty."""
+    explicit = os.environ.get("MLPFORGE_BENCH_REDIS")
+    if explicit:
+        return f"{explicit.rstrip('/')}/{BENCH_DB}", None
+    server = RedisServer().start()
+    return server.url, server
 
 
 def start_api(redis_url: str, *, workers: int = 1, **env: str) -> tuple[Process, str]:

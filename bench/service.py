@@ -514,9 +514,8 @@ def main(argv: list[str]) -> int:
                 if name in chosen:
                     BENCHES[name](stack, cfg, report)
     finally:
-        redis.Redis.from_url(url).flushdb()
         if private is not None:
-            private.stop()
+            private.close()
     if args.json:
         write_figures(args.json, report.figures, {"notes": report.notes})
     return 0

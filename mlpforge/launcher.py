@@ -1,79 +1,61 @@
-"""`make run` / `make api` / `make worker` / `make test`: make sure Redis answers, start the parts.
+"""`make run` / `make api` / `make worker`: make sure Redis answers, then start and supervise.
 
-    python -m mlpforge.launcher run|api|worker|ensure-redis
+    python -m mlpforge.launcher run|api|worker
 
 Redis: if MLPFORGE_REDIS_URL does not answer, points at this machine, and `redis-server` is on
 PATH, a private Redis is started with its data (AOF, fsync every second) under `.run/redis/`.
-Ctrl-C or SIGTERM stops every process this launcher started, in reverse order.
+The launcher says which Redis it uses and whether it started it.
+
+Supervision: a child that dies (a crash, `kill -9`, the OOM killer) is restarted with
+exponential backoff and each restart is logged; the others keep running, so the API stays up
+whatever happens to the worker. Ctrl-C or SIGTERM stops every process this launcher started:
+the API, then the worker, then the private Redis.
 """
 
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 from urllib.parse import urlparse
 
-import redis
-
-from mlpforge.settings import get_settings
+from mlpforge.redis_server import RedisServer, answers
+from mlpforge.settings import settings_or_exit
+from mlpforge.supervisor import Child, Supervisor
 
 RUN_DIR = Path(".run")
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1", ""}
 
 
-def redis_answers(url: str) -> bool:
-    try:
-        return bool(redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1).ping())
-    except redis.RedisError:
-        return False
+def say(message: str) -> None:
+    print(f"mlpforge: {message}", flush=True)
 
 
-def start_private_redis(url: str, *, daemonize: bool) -> subprocess.Popen[bytes] | None:
-    """Start redis-server for a local URL; returns the child when it runs in the foreground."""
+def shown_url(url: str) -> str:
+    """The URL without its password, for printing."""
     parsed = urlparse(url)
-    server = shutil.which("redis-server")
-    if server is None or (parsed.hostname or "") not in LOCAL_HOSTS:
+    if parsed.password is None:
+        return url
+    return url.replace(f":{parsed.password}@", ":***@", 1)
+
+
+def private_redis(url: str) -> RedisServer:
+    """The Redis `make run` starts when none answers at ``url`` (a local one only)."""
+    parsed = urlparse(url)
+    host = parsed.hostname or "127.0.0.1"
+    if host not in LOCAL_HOSTS:
         sys.exit(
-            f"Redis does not answer at {url} and no local redis-server can be started "
-            "(install redis-server or set MLPFORGE_REDIS_URL)"
+            f"mlpforge: Redis does not answer at {shown_url(url)}, which is not on this machine; "
+            "start it or set MLPFORGE_REDIS_URL"
         )
-    data_dir = (RUN_DIR / "redis").resolve()
-    data_dir.mkdir(parents=True, exist_ok=True)
-    command = [
-        server,
-        "--port",
-        str(parsed.port or 6379),
-        "--bind",
-        parsed.hostname or "127.0.0.1",
-        "--dir",
-        str(data_dir),
-        "--appendonly",
-        "yes",
-        "--appendfsync",
-        "everysec",
-        "--save",
-        "",
-        "--daemonize",
-        "yes" if daemonize else "no",
-        "--logfile",
-        str(data_dir / "redis.log"),
-        "--pidfile",
-        str(data_dir / "redis.pid"),
-    ]
-    print(f"mlpforge: starting a private redis-server at {url} (data in {data_dir})", flush=True)
-    child = None if daemonize else subprocess.Popen(command)
-    if daemonize:
-        subprocess.run(command, check=True)
-    for _ in range(100):
-        if redis_answers(url):
-            return child
-        time.sleep(0.1)
-    sys.exit(f"redis-server did not come up at {url}; see {data_dir / 'redis.log'}")
+    return RedisServer(
+        port=parsed.port or 6379,
+        host="127.0.0.1" if host in {"localhost", ""} else host,
+        data_dir=RUN_DIR / "redis",
+        persistent=True,
+    )
 
 
 def worker_command() -> list[str]:
@@ -116,61 +98,46 @@ def api_command(host: str, port: str) -> list[str]:
     ]
 
 
-def supervise(children: list[subprocess.Popen[bytes]]) -> int:
-    """Wait until a child exits or we are told to stop; then stop them all."""
-    stopping = False
-
-    def stop(signum: int, _frame: object) -> None:
-        nonlocal stopping
-        stopping = True
-
-    signal.signal(signal.SIGINT, stop)
-    signal.signal(signal.SIGTERM, stop)
-    code = 0
-    while not stopping:
-        for child in children:
-            if child.poll() is not None:
-                code = child.returncode or 0
-                stopping = True
-        time.sleep(0.2)
-    for child in reversed(children):
-        if child.poll() is None:
-            child.terminate()
-    deadline = time.monotonic() + 15
-    for child in reversed(children):
-        try:
-            child.wait(timeout=max(0.1, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            child.kill()
-    return code
-
-
 def main(argv: list[str]) -> int:
     mode = argv[1] if len(argv) > 1 else "run"
-    if mode not in {"run", "api", "worker", "ensure-redis"}:
+    if mode not in {"run", "api", "worker"}:
         print(__doc__)
         return 2
-    settings = get_settings()
-    children: list[subprocess.Popen[bytes]] = []
-    if not redis_answers(settings.redis_url):
-        child = start_private_redis(settings.redis_url, daemonize=mode == "ensure-redis")
-        if child is not None:
-            children.append(child)
-    if mode == "ensure-redis":
-        return 0
+    settings = settings_or_exit()
+    supervisor = Supervisor(say)
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda signum, _frame: supervisor.request_stop(signum))
+    url = shown_url(settings.redis_url)
+    if answers(settings.redis_url):
+        say(f"using the Redis at {url} (already running; not started or stopped by mlpforge)")
+    else:
+        server = private_redis(settings.redis_url)
+        say(f"no Redis answers at {url}: starting a private one (data in {server.data_dir})")
+        supervisor.add(Child("redis", server.command(), ready=lambda: answers(settings.redis_url)))
+        supervisor.start_all()
+        if not supervisor.wait_ready("redis", timeout=20):
+            supervisor.stop()
+            sys.exit(f"mlpforge: redis-server did not come up; see {server.data_dir}/redis.log")
+        say(f"using the private Redis at {url}, started by mlpforge; it stops with mlpforge")
     host, port = os.environ.get("HOST", "127.0.0.1"), os.environ.get("PORT", "8000")
     if mode in {"run", "worker"}:
-        children.append(subprocess.Popen(worker_command()))
+        supervisor.add(Child("worker", worker_command()))
     if mode in {"run", "api"}:
-        children.append(subprocess.Popen(api_command(host, port)))
+        supervisor.add(Child("api", api_command(host, port)))
+    supervisor.start_all()
+    if mode in {"run", "api"}:
         shown = "127.0.0.1" if host in {"0.0.0.0", "::"} else host
         print(
             f"\nmlpforge API:  http://{shown}:{port}/docs  (Swagger UI)\n"
             f"health:        http://{shown}:{port}/readyz\n",
             flush=True,
         )
-    return supervise(children)
+    supervisor.run()
+    return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv))
+    try:
+        sys.exit(main(sys.argv))
+    except subprocess.SubprocessError as error:
+        sys.exit(f"mlpforge: {error}")

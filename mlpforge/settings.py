@@ -1,13 +1,24 @@
-"""One place for configuration: environment variables with the MLPFORGE_ prefix."""
+"""One place for configuration: environment variables with the MLPFORGE_ prefix.
+
+Read once per process and checked then: a setting that cannot be right (keys that parse to
+nothing, one key for two tenants) stops the process with a message naming it, rather than
+running in a mode nobody asked for.
+"""
 
 from __future__ import annotations
 
+import re
+import sys
 from functools import lru_cache
 
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-MIB = 1024 * 1024
+KIB = 1024
+MIB = 1024 * KIB
+DAY_SECS = 24 * 3600
+# A tenant's name becomes part of Redis keys and log lines: keep it plain.
+TENANT_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 
 
 class Settings(BaseSettings):
@@ -18,24 +29,57 @@ class Settings(BaseSettings):
     redis_url: str = "redis://127.0.0.1:6379/0"
     # Raw "tenant:key,tenant2:key2"; parsed by `api_key_table`. Unset = open single-tenant mode.
     api_keys: str | None = None
+
+    # ---- request size ------------------------------------------------------------------
+    # Uploads and predictions (the routes that carry data).
     max_body_bytes: int = Field(64 * MIB, gt=0)
+    # Every other body: a job request, a cancel... is a few KB.
+    max_request_bytes: int = Field(64 * KIB, gt=0)
+    max_predict_rows: int = Field(100_000, gt=0)
+
+    # ---- datasets ----------------------------------------------------------------------
     max_dataset_cells: int = Field(20_000_000, gt=0)
+    # Class labels: longer ones are refused at upload, as are more distinct classes.
+    max_label_chars: int = Field(256, gt=0)
+    max_classes: int = Field(1000, ge=2)
+
+    # ---- jobs --------------------------------------------------------------------------
     max_parameters: int = Field(10_000_000, gt=0)
+    max_layers: int = Field(100, gt=0, description="hidden layers of one network")
+    # Estimated multiply-adds of one epoch (see engine.cost); ~10 minutes on 2 CPU cores.
+    max_epoch_work: float = Field(2e13, gt=0)
     max_epochs: int = Field(100_000, gt=0)
     max_batch_size: int = Field(100_000, gt=0)
-    max_runtime_secs: int = Field(24 * 3600, gt=0)
+    max_runtime_secs: int = Field(DAY_SECS, gt=0)
     default_runtime_secs: int = Field(3600, gt=0)
     max_active_jobs: int = Field(1000, gt=0, description="queued + running jobs per tenant")
+    # A "gpu" job while no GPU worker is alive: refused with a 422 (true) or accepted with a
+    # warning on the job (false).
+    refuse_gpu_without_worker: bool = False
+    # A finished job's history and events are kept this long (0: for ever); its record and
+    # its model stay until deleted.
+    job_retention_secs: int = Field(30 * DAY_SECS, ge=0)
+
+    # ---- tenants and connections -------------------------------------------------------
     # Requests per second per tenant (token bucket of `rate_limit_burst`); 0 turns it off.
     rate_limit_per_second: float = Field(100.0, ge=0)
     rate_limit_burst: int = Field(200, gt=0)
+    # Open event streams per tenant (all API processes together), and how long one may last
+    # before the server ends it (a browser's EventSource reconnects with Last-Event-ID).
+    max_streams_per_tenant: int = Field(20, gt=0)
+    max_stream_secs: int = Field(3600, gt=0)
+    # Redis connections per API process; a request waits this long for a free one (then 503).
+    redis_max_connections: int = Field(64, ge=4)
+    redis_pool_timeout_secs: float = Field(2.0, gt=0)
     model_cache_size: int = Field(32, gt=0)
+
+    # ---- workers -----------------------------------------------------------------------
     # Seconds a worker may be silent before its running job is handed to another worker.
     lease_secs: int = Field(15, gt=1)
+    # A job still queued this long with no task message anywhere in the broker is sent again.
+    requeue_after_secs: float = Field(60.0, gt=0)
     # Inside an epoch longer than this, the worker also checkpoints every this many seconds.
     checkpoint_secs: float = Field(60.0, gt=0)
-    # How long /readyz waits for worker pings before answering.
-    ready_timeout_secs: float = Field(1.0, gt=0)
     # Short, so that an API call answers 503 within ~2 s while Redis is unreachable.
     redis_timeout_secs: float = Field(0.9, gt=0)
 
@@ -53,20 +97,53 @@ class Settings(BaseSettings):
 
 
 def parse_api_keys(raw: str) -> dict[str, str]:
+    """``tenant:key,tenant2:key2`` → {key: tenant}. Refuses what would silently misbehave:
+    a value with no key at all (it would run wide open), one key given twice (the last
+    tenant would win), tenant names that do not belong in Redis keys."""
     table: dict[str, str] = {}
     for item in raw.split(","):
         item = item.strip()
         if not item:
             continue
-        tenant, sep, key = item.partition(":")
-        if not sep or not tenant.strip() or not key.strip():
+        tenant, sep, key = (part.strip() for part in item.partition(":"))
+        if not sep or not tenant or not key:
             raise ValueError(
-                f"MLPFORGE_API_KEYS: expected 'tenant:key', got {item.split(':')[0]!r}:…"
+                f"expected 'tenant:key', got {item.split(':')[0]!r}:…"
             )
-        table[key.strip()] = tenant.strip()
+        if not TENANT_NAME.match(tenant):
+            raise ValueError(
+                f"tenant {tenant[:64]!r} must be 1 to 64 letters, digits, "
+                "'_', '.' or '-'"
+            )
+        if key in table:
+            raise ValueError(
+                f"the same key is given for tenants {table[key]!r} and "
+                f"{tenant!r}; every key must be unique"
+            )
+        table[key] = tenant
+    if not table:
+        raise ValueError(
+            "set, but holds no 'tenant:key' pair; unset it for open "
+            "single-tenant mode, or give at least one key"
+        )
     return table
 
 
 @lru_cache
 def get_settings() -> Settings:
     return Settings()
+
+
+def settings_or_exit() -> Settings:
+    """The settings, or — for the commands people run (`make run`, uvicorn, the worker) — a
+    message naming each bad setting and exit status 2, instead of a traceback."""
+    try:
+        return get_settings()
+    except ValidationError as error:
+        problems = "\n".join(
+            f"  MLPFORGE_{'.'.join(map(str, e['loc'])).upper() or 'settings'}: "
+            f"{str(e['msg']).removeprefix('Value error, ')}"
+            for e in error.errors()
+        )
+        print(f"mlpforge: the configuration is invalid:\n{problems}", file=sys.stderr, flush=True)
+        sys.exit(2)

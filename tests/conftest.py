@@ -1,32 +1,49 @@
-"""Fixtures over real parts: the machine's Redis, a real Celery worker, a real uvicorn server."""
+"""Fixtures over real parts: a private redis-server, a real Celery worker, a real uvicorn server.
+
+The suite never touches a Redis it did not start: it starts its own `redis-server` on a free
+port with its files in a temporary folder, and nothing is ever flushed. To run it against
+a Redis of your choosing, say so explicitly with ``MLPFORGE_TEST_REDIS=redis://host:port``
+(database 9 is used, and still nothing is flushed); the few tests that need an empty Redis
+(`isolated_redis`) always start one of their own.
+"""
 
 from __future__ import annotations
 
 import os
 import secrets
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
 import redis
 
+from mlpforge.redis_server import RedisServer
 from tests.processes import Process, start_api, start_worker
 
-# The tests use their own Redis database, emptied once per run, never the service's db 0.
-BASE_URL = os.environ.get("MLPFORGE_TEST_REDIS", "redis://127.0.0.1:6379")
 TEST_DB = 9
-REDIS_URL = f"{BASE_URL}/{TEST_DB}"
 
 
 @pytest.fixture(scope="session")
-def redis_url() -> str:
-    client = redis.Redis.from_url(REDIS_URL)
-    try:
-        client.ping()
-    except redis.ConnectionError:
-        pytest.fail(f"Redis does not answer at {REDIS_URL}: run the tests with `make test`")
-    client.flushdb()
-    return REDIS_URL
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    explicit = os.environ.get("MLPFORGE_TEST_REDIS")
+    if explicit:
+        url = f"{explicit.rstrip('/')}/{TEST_DB}"
+        try:
+            redis.Redis.from_url(url).ping()
+        except redis.ConnectionError:
+            pytest.fail(f"MLPFORGE_TEST_REDIS: Redis does not answer at {url}")
+        yield url
+        return
+    with RedisServer(data_dir=tmp_path_factory.mktemp("redis")) as server:
+        yield f"{server.base_url}/{TEST_DB}"
+
+
+@pytest.fixture
+def isolated_redis(tmp_path: Path) -> Iterator[RedisServer]:
+    """A Redis of this test's own: a broker queue that no other test's worker consumes."""
+    with RedisServer(data_dir=tmp_path / "redis") as server:
+        yield server
 
 
 @pytest.fixture(scope="session")

@@ -10,14 +10,14 @@ from typing import Any
 from celery.signals import worker_ready, worker_shutdown
 
 from mlpforge.queueing import make_celery
-from mlpforge.settings import get_settings
+from mlpforge.settings import settings_or_exit
 from store import workers
 from store.connection import connect
 from worker.reaper import reap_once
 
 log = logging.getLogger(__name__)
 
-settings = get_settings()
+settings = settings_or_exit()
 app = make_celery(settings)
 app.conf.include = ["worker.tasks"]
 

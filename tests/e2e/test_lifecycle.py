@@ -7,9 +7,9 @@ import time
 import httpx
 from fastapi.testclient import TestClient
 
+from mlpforge.redis_server import RedisServer
 from mlpforge.settings import Settings
 from service.app import create_app
-from tests.conftest import BASE_URL
 from tests.e2e.helpers import assert_problem, blobs, submit, upload_json, wait_for
 from tests.processes import Process, start_worker
 
@@ -93,12 +93,9 @@ def test_keys_are_required_and_checked(api_server: str) -> None:
     assert httpx.get(f"{api_server}/docs").status_code == 200
 
 
-def test_a_job_waits_queued_until_a_worker_starts(redis_client: object) -> None:
-    # Its own Redis database: no worker listens there until this test starts one.
-    url = f"{BASE_URL}/11"
-    import redis
-
-    redis.Redis.from_url(url).flushdb()
+def test_a_job_waits_queued_until_a_worker_starts(isolated_redis: RedisServer) -> None:
+    # Its own Redis: no worker listens there until this test starts one.
+    url = isolated_redis.url
     app = create_app(Settings(redis_url=url, api_keys=None))
     with TestClient(app) as client:
         X, y = blobs(60)

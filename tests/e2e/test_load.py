@@ -7,21 +7,19 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
-import redis
 
-from tests.conftest import BASE_URL
+from mlpforge.redis_server import RedisServer
 from tests.e2e.helpers import blobs, upload_json
 from tests.processes import start_api, start_worker
 
-URL = f"{BASE_URL}/14"
 N_JOBS = 200
 N_CLIENTS = 32
 
 
-def test_200_jobs_from_32_clients_on_2_workers() -> None:
-    redis.Redis.from_url(URL).flushdb()
-    workers = [start_worker(URL, name=f"load-{i}") for i in range(2)]
-    api, base = start_api(URL, MLPFORGE_RATE_LIMIT_PER_SECOND="0")
+def test_200_jobs_from_32_clients_on_2_workers(isolated_redis: RedisServer) -> None:
+    url = isolated_redis.url
+    workers = [start_worker(url, name=f"load-{i}") for i in range(2)]
+    api, base = start_api(url, MLPFORGE_RATE_LIMIT_PER_SECOND="0")
     try:
         with httpx.Client(base_url=base, timeout=30) as setup:
             X, y = blobs(40)

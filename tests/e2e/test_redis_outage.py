@@ -3,75 +3,23 @@ the API and the worker recover by themselves, without a restart."""
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-import redis
 
+from mlpforge.redis_server import RedisServer
 from tests.e2e.helpers import assert_problem, blobs, submit, upload_json, wait_for
-from tests.processes import free_port, start_api, start_worker, wait_until
-
-
-class RedisServer:
-    def __init__(self, port: int, data_dir: Path, *extra: str) -> None:
-        self.port = port
-        self.data_dir = data_dir
-        self.extra = list(extra)
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self) -> None:
-        server = shutil.which("redis-server")
-        assert server, "redis-server is needed for this test"
-        self.proc = subprocess.Popen(
-            [
-                server,
-                "--port",
-                str(self.port),
-                "--bind",
-                "127.0.0.1",
-                "--dir",
-                str(self.data_dir),
-                "--appendonly",
-                "yes",
-                "--appendfsync",
-                "always",
-                "--save",
-                "",
-                *self.extra,
-            ],
-            stdout=subprocess.DEVNULL,
-        )
-        client = redis.Redis.from_url(self.url)
-
-        def answers() -> bool:
-            try:
-                return bool(client.ping())
-            except redis.RedisError:
-                return False
-
-        wait_until(answers, 20, "redis-server to answer")
-
-    def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            self.proc.wait(timeout=20)
+from tests.processes import start_api, start_worker, wait_until
 
 
 @pytest.fixture
 def private_redis(tmp_path: Path) -> Iterator[RedisServer]:
-    server = RedisServer(free_port(), tmp_path)
-    server.start()
-    yield server
-    server.stop()
+    # Persistent, so that what was stored before the outage is there after it.
+    with RedisServer(data_dir=tmp_path, persistent=True) as server:
+        yield server
 
 
 def test_redis_outage_and_recovery(private_redis: RedisServer) -> None:
@@ -120,7 +68,7 @@ def test_redis_outage_and_recovery(private_redis: RedisServer) -> None:
 
 def test_a_full_redis_is_a_507_and_keeps_what_it_has(tmp_path: Path) -> None:
     server = RedisServer(
-        free_port(), tmp_path, "--maxmemory", "3mb", "--maxmemory-policy", "noeviction"
+        data_dir=tmp_path, extra=("--maxmemory", "3mb", "--maxmemory-policy", "noeviction")
     )
     server.start()
     api, base = start_api(server.url)

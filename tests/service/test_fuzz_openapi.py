@@ -78,7 +78,7 @@ FRESH_MODEL = "@fresh-model"
 
 def _operation_labels() -> list[str]:
     """Every operation of the document; building the app does no I/O."""
-    document = create_app(Settings(redis_url="redis://127.0.0.1:6379/9")).openapi()
+    document = create_app(Settings(redis_url="redis://127.0.0.1:1/0")).openapi()
     return [
         f"{method.upper()} {path}"
         for path, item in document["paths"].items()

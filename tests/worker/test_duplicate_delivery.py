@@ -4,26 +4,24 @@ from __future__ import annotations
 
 import time
 
-import redis
 from fastapi.testclient import TestClient
 
 from mlpforge.queueing import make_celery, send_training
+from mlpforge.redis_server import RedisServer
 from mlpforge.settings import Settings
 from service.app import create_app
 from service.auth import OPEN_TENANT
-from tests.conftest import BASE_URL
 from tests.e2e.helpers import blobs, submit, upload_json, wait_for
 from tests.processes import start_worker
 
-DB_URL = f"{BASE_URL}/15"
 PARAMS = {"hidden_layer_sizes": [64], "batch_size": 16, "max_iter": 40,
           "n_iter_no_change": 1000, "random_state": 1}
 
 
-def test_a_duplicate_delivery_of_a_running_job_is_ignored() -> None:
-    redis.Redis.from_url(DB_URL).flushdb()
-    settings = Settings(redis_url=DB_URL)
-    workers = [start_worker(DB_URL, name=f"dup-{i}") for i in range(2)]
+def test_a_duplicate_delivery_of_a_running_job_is_ignored(isolated_redis: RedisServer) -> None:
+    url = isolated_redis.url
+    settings = Settings(redis_url=url)
+    workers = [start_worker(url, name=f"dup-{i}") for i in range(2)]
     try:
         with TestClient(create_app(settings)) as client:
             X, y = blobs(600)

@@ -12,13 +12,12 @@ import redis
 from fastapi.testclient import TestClient
 
 from engine import FittedModel
+from mlpforge.redis_server import RedisServer
 from mlpforge.settings import Settings
 from service.app import create_app
-from tests.conftest import BASE_URL
 from tests.e2e.helpers import submit, wait_for
 from tests.processes import start_worker
 
-DB_URL = f"{BASE_URL}/12"
 LEASE_SECS = "3"
 PARAMS = {
     "hidden_layer_sizes": [256, 128],
@@ -31,9 +30,8 @@ PARAMS = {
 
 
 @pytest.fixture
-def client() -> Iterator[TestClient]:
-    redis.Redis.from_url(DB_URL).flushdb()
-    with TestClient(create_app(Settings(redis_url=DB_URL))) as test_client:
+def client(isolated_redis: RedisServer) -> Iterator[TestClient]:
+    with TestClient(create_app(Settings(redis_url=isolated_redis.url))) as test_client:
         yield test_client
 
 
@@ -51,9 +49,12 @@ def _weights(client: TestClient, model_id: str) -> list[tuple[np.ndarray, np.nda
     return FittedModel.from_bytes(blob).layers()
 
 
-def test_sigkill_mid_fit_then_resume_is_exact(client: TestClient) -> None:
+def test_sigkill_mid_fit_then_resume_is_exact(
+    client: TestClient, isolated_redis: RedisServer
+) -> None:
+    url = isolated_redis.url
     dataset_id = _dataset(client)
-    first = start_worker(DB_URL, name="doomed", MLPFORGE_LEASE_SECS=LEASE_SECS)
+    first = start_worker(url, name="doomed", MLPFORGE_LEASE_SECS=LEASE_SECS)
     job = submit(client, dataset_id, params=PARAMS)  # type: ignore[arg-type]
     try:
         deadline = time.monotonic() + 120
@@ -65,7 +66,7 @@ def test_sigkill_mid_fit_then_resume_is_exact(client: TestClient) -> None:
     killed_at = time.monotonic()
     assert client.get(f"/v1/jobs/{job['id']}").json()["status"] == "running"
 
-    second = start_worker(DB_URL, name="rescuer", MLPFORGE_LEASE_SECS=LEASE_SECS)
+    second = start_worker(url, name="rescuer", MLPFORGE_LEASE_SECS=LEASE_SECS)
     try:
         resumed = wait_for(client, job["id"], {"running", "succeeded"}, timeout=30)  # type: ignore[arg-type]
         while resumed["status"] == "running" and resumed["epoch"] < 4:
@@ -93,15 +94,16 @@ def test_sigkill_mid_fit_then_resume_is_exact(client: TestClient) -> None:
 
 
 def test_sigkill_inside_the_first_epoch_resumes_from_a_mid_epoch_checkpoint(
-    client: TestClient,
+    client: TestClient, isolated_redis: RedisServer
 ) -> None:
+    url = isolated_redis.url
     params = {**PARAMS, "batch_size": 2, "max_iter": 3}  # epochs far longer than 0.05 s
     dataset_id = _dataset(client)
     env = {"MLPFORGE_LEASE_SECS": LEASE_SECS, "MLPFORGE_CHECKPOINT_SECS": "0.05"}
-    first = start_worker(DB_URL, name="doomed-mid", **env)
+    first = start_worker(url, name="doomed-mid", **env)
     job = submit(client, dataset_id, params=params)  # type: ignore[arg-type]
     checkpoint_key = f"mlpforge:t:default:job:{job['id']}:checkpoint"
-    store = redis.Redis.from_url(DB_URL)
+    store = redis.Redis.from_url(url)
     try:
         deadline = time.monotonic() + 60
         while not store.exists(checkpoint_key):
@@ -111,7 +113,7 @@ def test_sigkill_inside_the_first_epoch_resumes_from_a_mid_epoch_checkpoint(
         first.kill()
     assert client.get(f"/v1/jobs/{job['id']}").json()["epoch"] == 0  # killed mid-epoch 1
 
-    second = start_worker(DB_URL, name="rescuer-mid", **env)
+    second = start_worker(url, name="rescuer-mid", **env)
     try:
         done = wait_for(client, job["id"], timeout=240)  # type: ignore[arg-type]
         assert done["status"] == "succeeded" and done["attempts"] == 2, done
