@@ -51,16 +51,19 @@ def prepare(
     split_rng: np.random.Generator,
     xp: ModuleType,
     dtype: Any,
+    classes: Any = None,
 ) -> PreparedData:
+    """``classes`` given: ``y`` holds each sample's index into these labels (see
+    check_classification_targets); the model's classes are then exactly these."""
     X = check_features(X)
     n = X.shape[0]
-    classes: np.ndarray | None = None
     if task == "classification":
-        classes, labels = check_classification_targets(y, n)
+        classes, labels = check_classification_targets(y, n, classes)
         targets: np.ndarray = labels
         n_outputs = n_outputs_for(task, classes.shape[0], 1)
     else:
-        targets = check_regression_targets(y, n)
+        targets = check_regression_targets(y, n, classes)
+        classes = None
         labels = None
         n_outputs = targets.shape[1]
 

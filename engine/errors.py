@@ -28,3 +28,12 @@ class DivergenceError(EngineError, ValueError):
 
 class ModelFormatError(EngineError, ValueError):
     """A model or checkpoint blob is malformed, inconsistent or does not match the data."""
+
+
+class ParamError(ValueError):
+    """A hyper-parameter that is invalid, alone or for the data at hand; ``field`` names it."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message

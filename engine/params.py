@@ -6,6 +6,8 @@ import math
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any, ClassVar, Literal, get_args
 
+from engine.errors import ParamError
+
 Task = Literal["classification", "regression"]
 Activation = Literal["identity", "logistic", "sigmoid", "tanh", "relu", "leaky_relu", "elu", "gelu"]
 Solver = Literal["sgd", "adam", "rmsprop", "adagrad", "adamw"]
@@ -101,13 +103,15 @@ class MLPParams:
         if isinstance(sizes, int) and not isinstance(sizes, bool):
             sizes = (sizes,)
         if not isinstance(sizes, list | tuple):
-            raise ValueError(f"hidden_layer_sizes: expected a list of layer sizes, got {sizes!r}")
+            raise ParamError("hidden_layer_sizes", f"expected a list of layer sizes, got {sizes!r}")
         for units in sizes:
             if not _is_int(units):
-                raise ValueError(f"hidden_layer_sizes: layer sizes must be integers, got {units!r}")
+                raise ParamError(
+                    "hidden_layer_sizes", f"layer sizes must be integers, got {units!r}"
+                )
             if units < 1:
-                raise ValueError(
-                    f"hidden_layer_sizes: every layer needs at least 1 unit, got {units}"
+                raise ParamError(
+                    "hidden_layer_sizes", f"every layer needs at least 1 unit, got {units}"
                 )
         object.__setattr__(self, "hidden_layer_sizes", tuple(int(u) for u in sizes))
 
@@ -119,21 +123,22 @@ class MLPParams:
 
         if self.batch_size != "auto":
             if not _is_int(self.batch_size):
-                raise ValueError(
-                    f"batch_size: expected a positive integer or 'auto', got {self.batch_size!r}"
+                raise ParamError(
+                    "batch_size", f"expected a positive integer or 'auto', got {self.batch_size!r}"
                 )
             if self.batch_size < 1:
-                raise ValueError(f"batch_size: must be at least 1, got {self.batch_size}")
+                raise ParamError("batch_size", f"must be at least 1, got {self.batch_size}")
 
         for name in ("max_iter", "n_iter_no_change"):
             value = getattr(self, name)
             if not _is_int(value) or value < 1:
-                raise ValueError(f"{name}: must be an integer >= 1, got {value!r}")
+                raise ParamError(name, f"must be an integer >= 1, got {value!r}")
         if self.random_state is not None and (
             not _is_int(self.random_state) or not 0 <= self.random_state < 2**32
         ):
-            raise ValueError(
-                f"random_state: must be None or an integer in [0, 2**32), got {self.random_state!r}"
+            raise ParamError(
+                "random_state",
+                f"must be None or an integer in [0, 2**32), got {self.random_state!r}",
             )
 
         self._real("alpha", low=0.0)
@@ -154,13 +159,13 @@ class MLPParams:
 
         for name in ("shuffle", "nesterovs_momentum", "early_stopping", "standardize"):
             if not isinstance(getattr(self, name), bool):
-                raise ValueError(f"{name}: must be true or false, got {getattr(self, name)!r}")
+                raise ParamError(name, f"must be true or false, got {getattr(self, name)!r}")
         if self.restore_best_weights is not None and not isinstance(
             self.restore_best_weights, bool
         ):
-            raise ValueError(
-                f"restore_best_weights: must be true, false or null, "
-                f"got {self.restore_best_weights!r}"
+            raise ParamError(
+                "restore_best_weights",
+                f"must be true, false or null, got {self.restore_best_weights!r}",
             )
 
     def _real(
@@ -174,15 +179,15 @@ class MLPParams:
     ) -> None:
         value = getattr(self, name)
         if isinstance(value, bool) or not isinstance(value, int | float):
-            raise ValueError(f"{name}: expected a number, got {value!r}")
+            raise ParamError(name, f"expected a number, got {value!r}")
         value = float(value)
         if not math.isfinite(value):
-            raise ValueError(f"{name}: must be finite, got {value}")
+            raise ParamError(name, f"must be finite, got {value}")
         too_low = value <= low if low_open else value < low
         too_high = value >= high if high_open else value > high
         if too_low or too_high:
             lo, hi = ("(" if low_open else "["), (")" if high_open else "]")
-            raise ValueError(f"{name}: must be in {lo}{low:g}, {high:g}{hi}, got {value:g}")
+            raise ParamError(name, f"must be in {lo}{low:g}, {high:g}{hi}, got {value:g}")
         object.__setattr__(self, name, value)
 
     def resolve(self, task: Task, n_samples: int) -> MLPParams:
@@ -193,7 +198,7 @@ class MLPParams:
         what the Trainer uses.
         """
         if task not in get_args(Task):
-            raise ValueError(f"task: must be 'classification' or 'regression', got {task!r}")
+            raise ParamError("task", f"must be 'classification' or 'regression', got {task!r}")
         n_train = n_samples
         if self.early_stopping:
             n_train = n_samples - validation_size(n_samples, self.validation_fraction)
@@ -208,13 +213,13 @@ class MLPParams:
             if loss is None:
                 loss = "log_loss"
             elif loss != "log_loss":
-                raise ValueError(f"loss: classification uses 'log_loss', got {loss!r}")
+                raise ParamError("loss", f"classification uses 'log_loss', got {loss!r}")
         else:
             if loss is None:
                 loss = "squared_error"
             elif loss not in REGRESSION_LOSSES:
-                raise ValueError(
-                    f"loss: regression uses one of {', '.join(REGRESSION_LOSSES)}, got {loss!r}"
+                raise ParamError(
+                    "loss", f"regression uses one of {', '.join(REGRESSION_LOSSES)}, got {loss!r}"
                 )
         restore = (
             self.early_stopping
@@ -262,4 +267,4 @@ def _is_int(value: Any) -> bool:
 
 def _choice(name: str, value: Any, allowed: tuple[str, ...]) -> None:
     if value not in allowed:
-        raise ValueError(f"{name}: must be one of {', '.join(allowed)}; got {value!r}")
+        raise ParamError(name, f"must be one of {', '.join(allowed)}; got {value!r}")

@@ -55,11 +55,22 @@ class Trainer:
         params: MLPParams,
         xp: ModuleType | None = None,
         dtype: Any = np.float32,
+        classes: Any = None,
     ) -> None:
-        self._prepare(X, y, task, params, xp, dtype, entropy=None)
+        """``classes``: the sorted labels ``y`` holds indices into (None: ``y`` holds the
+        target values)."""
+        self._prepare(X, y, task, params, xp, dtype, entropy=None, classes=classes)
 
     @classmethod
-    def resume(cls, X: Any, y: Any, checkpoint: bytes, *, xp: ModuleType | None = None) -> Trainer:
+    def resume(
+        cls,
+        X: Any,
+        y: Any,
+        checkpoint: bytes,
+        *,
+        xp: ModuleType | None = None,
+        classes: Any = None,
+    ) -> Trainer:
         """Rebuild a trainer from ``checkpoint()`` bytes and the same training data."""
         arrays, doc = load_checkpoint(checkpoint)
         try:
@@ -68,7 +79,7 @@ class Trainer:
         except (KeyError, TypeError, ValueError) as exc:
             raise ModelFormatError(f"{WHAT}: bad metadata ({exc})") from exc
         self = cls.__new__(cls)
-        self._prepare(X, y, task, params, xp, dtype, entropy=entropy)
+        self._prepare(X, y, task, params, xp, dtype, entropy=entropy, classes=classes)
         self._load_state(arrays, doc)
         return self
 
@@ -84,6 +95,7 @@ class Trainer:
         dtype: Any,
         *,
         entropy: int | None,
+        classes: Any = None,
     ) -> None:
         if not isinstance(params, MLPParams):
             raise TypeError(f"params: expected MLPParams, got {type(params).__name__}")
@@ -102,7 +114,14 @@ class Trainer:
         split_seed, init_seed, train_seed = np.random.SeedSequence(entropy).spawn(3)
 
         self.data: PreparedData = prepare(
-            X, y, self.task, self.params, np.random.default_rng(split_seed), self.xp, self.dtype
+            X,
+            y,
+            self.task,
+            self.params,
+            np.random.default_rng(split_seed),
+            self.xp,
+            self.dtype,
+            classes,
         )
         shapes = layer_shapes(
             self.data.n_features, self.params.hidden_layer_sizes, self.data.n_outputs

@@ -32,22 +32,65 @@ def check_features(X: Any) -> np.ndarray:
     return X
 
 
-def check_classification_targets(y: Any, n_samples: int) -> tuple[np.ndarray, np.ndarray]:
-    """(classes, class index per sample)."""
+def check_classification_targets(
+    y: Any, n_samples: int, classes: Any = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """(classes, class index per sample).
+
+    With ``classes`` (the labels, sorted and distinct), ``y`` already holds each sample's index
+    into them: a dataset stored as codes trains without ever rebuilding its labels per sample.
+    """
     y = _same_length(y, n_samples)
     if y.ndim == 2 and y.shape[1] == 1:
         y = y.ravel()
     if y.ndim != 1:
         raise ValueError(f"y: classification needs one label per sample, got shape {y.shape}")
-    classes, indices = encode_labels(y)
-    if classes.shape[0] < 2:
-        raise ValueError(f"y: classification needs at least 2 classes, got {classes.shape[0]}")
-    return classes, indices
+    if classes is None:
+        table, indices = encode_labels(y)
+    else:
+        table = check_class_table(classes)
+        indices = check_class_indices(y, table.shape[0])
+    if table.shape[0] < 2:
+        raise ValueError(f"y: classification needs at least 2 classes, got {table.shape[0]}")
+    return table, indices
 
 
-def check_regression_targets(y: Any, n_samples: int) -> np.ndarray:
-    """Targets as float64 [n_samples, n_targets]."""
+def check_class_table(classes: Any) -> np.ndarray:
+    """Class labels as a 1-D array, sorted and distinct as ``np.unique`` leaves them."""
+    table = np.asarray(classes)
+    if table.ndim != 1 or table.dtype.kind not in "biufU":
+        raise ValueError(
+            "classes: expected a list of numbers, strings or booleans, "
+            f"got {table.dtype} of shape {table.shape}"
+        )
+    if table.dtype.kind == "f" and not np.isfinite(table).all():
+        raise ValueError("classes: class labels must be finite (no NaN or inf)")
+    if not (table[1:] > table[:-1]).all():
+        raise ValueError("classes: must be sorted and distinct")
+    return table
+
+
+def check_class_indices(y: np.ndarray, n_classes: int) -> np.ndarray:
+    """``y`` as int64 indices into ``n_classes`` classes."""
+    if y.dtype.kind not in "iu":
+        raise ValueError(f"y: with classes given, y must hold class indices, got {y.dtype}")
+    if y.size:
+        low, high = int(y.min()), int(y.max())
+        if low < 0 or high >= n_classes:
+            bad = low if low < 0 else high
+            raise ValueError(f"y: class indices must lie in [0, {n_classes}), got {bad}")
+    return y.astype(np.int64)
+
+
+def check_regression_targets(y: Any, n_samples: int, classes: Any = None) -> np.ndarray:
+    """Targets as float64 [n_samples, n_targets].
+
+    With ``classes``, ``y`` holds indices into them and the targets are those values.
+    """
     y = _same_length(y, n_samples)
+    if classes is not None:
+        table = check_class_table(classes)
+        y = table[check_class_indices(y.reshape(-1), table.shape[0])].reshape(y.shape)
     if y.dtype.kind not in "iuf":
         if y.dtype.kind == "O":
             try:

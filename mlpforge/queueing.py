@@ -16,8 +16,12 @@ GPU_QUEUE = "gpu"
 HARD_LIMIT_GRACE_SECS = 30
 
 
-def queue_for(device: str) -> str:
-    return GPU_QUEUE if device == "gpu" else CPU_QUEUE
+def queue_for(device: str, *, gpu_workers: int = 0) -> str:
+    """The queue of a job asking for ``device``: a "gpu" job waits for a GPU worker; an "auto"
+    one goes to a GPU worker while one is alive (``gpu_workers``), else to the CPU workers."""
+    if device == "gpu" or (device == "auto" and gpu_workers > 0):
+        return GPU_QUEUE
+    return CPU_QUEUE
 
 
 def send_training(app: Celery, *, tenant: str, job_id: str, queue: str, runtime_secs: int) -> None:

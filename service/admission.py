@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from engine import MLPParams, count_parameters
+from engine.cost import epoch_work
+from engine.errors import ParamError
+from engine.params import validation_size
+from engine.requirements import check_trainable
 from mlpforge.settings import Settings
-from service.errors import ApiError
+from service.errors import invalid
 from service.schemas import JobCreate
 from store import DatasetRecord
-
-
-def _invalid(loc: list[Any], msg: str) -> ApiError:
-    where = ".".join(str(p) for p in loc)
-    return ApiError(422, f"{where}: {msg}", errors=[{"loc": loc, "msg": msg}])
 
 
 def choose_task(body: JobCreate, dataset: DatasetRecord) -> str:
@@ -23,55 +20,109 @@ def choose_task(body: JobCreate, dataset: DatasetRecord) -> str:
         and dataset.classes is not None
         and any(isinstance(c, str | bool) for c in dataset.classes)
     ):
-        raise _invalid(
+        raise invalid(
             ["body", "task"],
             "regression needs numeric targets; this dataset's targets are labels "
             f"({', '.join(map(str, dataset.classes[:5]))}…); use task 'classification'",
         )
     if task == "classification" and dataset.n_distinct_targets < 2:
-        raise _invalid(["body", "task"], "classification needs at least 2 distinct target values")
+        raise invalid(["body", "task"], "classification needs at least 2 distinct target values")
     return task
+
+
+def check_classes(task: str, dataset: DatasetRecord, settings: Settings) -> None:
+    """Classification of a continuous target makes each distinct value a class: as many
+    output units, and a class table as long, as the dataset has distinct values."""
+    if task == "classification" and dataset.n_distinct_targets > settings.max_classes:
+        raise invalid(
+            ["body", "task"],
+            f"classification would make each of this dataset's {dataset.n_distinct_targets:,} "
+            f"distinct target values a class; at most {settings.max_classes:,} classes are "
+            "allowed (MLPFORGE_MAX_CLASSES): use task 'regression'",
+        )
+
+
+def _param_loc(field: str) -> list[str]:
+    return ["body", "params", field] if field in MLPParams.__dataclass_fields__ else ["body"]
 
 
 def resolve_params(
     body: JobCreate, task: str, dataset: DatasetRecord, settings: Settings
 ) -> MLPParams:
+    """The params with every default and 'auto' resolved, once the request is known to be
+    one that can run: within every limit, and trainable on this dataset."""
     params = body.params
     try:
         resolved = params.resolve(task, dataset.n_samples)  # type: ignore[arg-type]
-    except ValueError as error:
-        field = str(error).split(":", 1)[0]
-        loc = ["body", "params", field] if field in MLPParams.__dataclass_fields__ else ["body"]
-        raise _invalid(loc, str(error)) from None
+    except ParamError as error:
+        raise invalid(_param_loc(error.field), error.message) from None
     if resolved.max_iter > settings.max_epochs:
-        raise _invalid(
+        raise invalid(
             ["body", "params", "max_iter"],
             f"at most {settings.max_epochs} epochs are allowed (MLPFORGE_MAX_EPOCHS)",
         )
     # The requested size, before it is clipped to the dataset: the limit is on what is asked.
     requested = params.batch_size
     if isinstance(requested, int) and requested > settings.max_batch_size:
-        raise _invalid(
+        raise invalid(
             ["body", "params", "batch_size"],
             f"at most {settings.max_batch_size} (MLPFORGE_MAX_BATCH_SIZE)",
         )
+    check_classes(task, dataset, settings)
+    _check_network(resolved, task, dataset, settings)
+    n_classes = dataset.n_distinct_targets if task == "classification" else 0
+    try:
+        check_trainable(resolved, task, dataset.n_samples, n_classes)  # type: ignore[arg-type]
+    except ParamError as error:
+        raise invalid(_param_loc(error.field), error.message) from None
+    except ValueError as error:
+        raise invalid(["body", "dataset_id"], str(error)) from None
+    return resolved
+
+
+def _check_network(
+    resolved: MLPParams, task: str, dataset: DatasetRecord, settings: Settings
+) -> None:
+    """Size, depth and the work of one epoch: a network that would hold a worker for hours
+    per epoch (or a 100,000-layer one, which numpy runs at ~15 µs per layer and batch) is
+    refused before it is queued."""
+    hidden = resolved.hidden_layer_sizes
+    loc = ["body", "params", "hidden_layer_sizes"]
+    if len(hidden) > settings.max_layers:
+        raise invalid(
+            loc,
+            f"{len(hidden):,} hidden layers; at most {settings.max_layers} are allowed "
+            "(MLPFORGE_MAX_LAYERS)",
+        )
     n_classes = dataset.n_distinct_targets
     n_outputs = (1 if n_classes == 2 else n_classes) if task == "classification" else 1
-    n_parameters = count_parameters(dataset.n_features, resolved.hidden_layer_sizes, n_outputs)
+    n_parameters = count_parameters(dataset.n_features, hidden, n_outputs)
     if n_parameters > settings.max_parameters:
-        raise _invalid(
-            ["body", "params", "hidden_layer_sizes"],
+        raise invalid(
+            loc,
             f"this network has {n_parameters:,} parameters; the limit is "
             f"{settings.max_parameters:,} (MLPFORGE_MAX_PARAMETERS)",
         )
-    return resolved
+    n_train = dataset.n_samples
+    if resolved.early_stopping:
+        n_train -= validation_size(dataset.n_samples, resolved.validation_fraction)
+    work = epoch_work(
+        max(1, n_train), dataset.n_features, hidden, n_outputs, int(resolved.batch_size)
+    )
+    if work > settings.max_epoch_work:
+        raise invalid(
+            loc,
+            f"one epoch of this network on {dataset.n_samples:,} rows is about {work:.2g} "
+            f"multiply-adds; the limit is {settings.max_epoch_work:.2g} "
+            "(MLPFORGE_MAX_EPOCH_WORK): use a smaller network, fewer rows or a larger batch_size",
+        )
 
 
 def runtime_limit(body: JobCreate, settings: Settings) -> int:
     if body.max_runtime_secs is None:
         return min(settings.default_runtime_secs, settings.max_runtime_secs)
     if body.max_runtime_secs > settings.max_runtime_secs:
-        raise _invalid(
+        raise invalid(
             ["body", "max_runtime_secs"],
             f"at most {settings.max_runtime_secs} seconds (MLPFORGE_MAX_RUNTIME_SECS)",
         )

@@ -6,19 +6,21 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import Depends, FastAPI
+from fastapi import FastAPI
 
 from mlpforge import __version__
 from mlpforge.queueing import make_celery
 from mlpforge.settings import Settings, get_settings
-from service.body_limit import BodyLimitMiddleware
-from service.deps import single_valued_query
+from service.body_limit import BodyLimitMiddleware, BodyLimits
 from service.errors import V1_PROBLEMS, install_error_handlers
+from service.headers import SecurityHeadersMiddleware
 from service.model_cache import ModelCache
 from service.openapi import install_openapi
 from service.routers import datasets, jobs, models, ops
 from store.connection import AsyncConnection, connect
+from store.event_hub import EventHub
 from store.rate_limit import RateLimiter
+from store.streams import StreamSlots
 
 log = logging.getLogger("mlpforge.api")
 
@@ -44,7 +46,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 "MLPFORGE_API_KEYS is not set: the API is open to anyone who can reach it "
                 "(single-tenant mode)"
             )
+        # The event hub's reader and the stream slots' renewal run on this loop until shutdown.
+        app.state.event_hub.start()
+        app.state.stream_slots.start()
         yield
+        await app.state.event_hub.aclose()
+        await app.state.stream_slots.aclose()
         await app.state.async_redis.aclose()
 
     app = FastAPI(
@@ -53,10 +60,28 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description=DESCRIPTION,
         lifespan=lifespan,
         swagger_ui_parameters={"persistAuthorization": True, "tryItOutEnabled": True},
+        # /v1/jobs/ is a 404, not a 307 whose Location would be built from the Host header.
+        redirect_slashes=False,
     )
     app.state.settings = settings
-    app.state.redis = connect(settings.redis_url, settings.redis_timeout_secs)
-    app.state.async_redis = AsyncConnection(settings.redis_url, settings.redis_timeout_secs)
+    # Both pools bounded: a burst waits up to redis_pool_timeout_secs for a connection (then
+    # 503 "busy") instead of opening one per request.
+    app.state.redis = connect(
+        settings.redis_url,
+        settings.redis_timeout_secs,
+        max_connections=settings.redis_max_connections,
+        pool_timeout_secs=settings.redis_pool_timeout_secs,
+    )
+    app.state.async_redis = AsyncConnection(
+        settings.redis_url,
+        settings.redis_timeout_secs,
+        max_connections=settings.redis_max_connections,
+        pool_timeout_secs=settings.redis_pool_timeout_secs,
+    )
+    app.state.event_hub = EventHub(
+        app.state.async_redis, settings.redis_url, timeout_secs=settings.redis_timeout_secs
+    )
+    app.state.stream_slots = StreamSlots(app.state.async_redis)
     app.state.api_keys = settings.api_key_table()
     app.state.queue = make_celery(settings, name="mlpforge-api")
     app.state.model_cache = ModelCache(settings.model_cache_size)
@@ -67,12 +92,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
 
     install_error_handlers(app)
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodyLimitMiddleware,
+        limits=BodyLimits(
+            data_bytes=settings.max_body_bytes, request_bytes=settings.max_request_bytes
+        ),
+    )
+    app.add_middleware(SecurityHeadersMiddleware)
     app.include_router(ops.router)
-    app.include_router(models.prediction_router, responses=V1_PROBLEMS)
-    for router in (datasets.router, jobs.router, models.router):
-        app.include_router(
-            router, responses=V1_PROBLEMS, dependencies=[Depends(single_valued_query)]
-        )
+    # Every /v1 route is a GuardedRoute: key and rate are checked before a body is read.
+    for router in (datasets.router, jobs.router, models.prediction_router, models.router):
+        app.include_router(router, responses=V1_PROBLEMS)
     install_openapi(app)
     return app

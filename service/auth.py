@@ -4,21 +4,20 @@ from __future__ import annotations
 
 import hmac
 
-from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+from starlette.datastructures import Headers
 
 from service.errors import ApiError
 
 OPEN_TENANT = "default"
 
-# Declared as security schemes so Swagger UI shows "Authorize"; checked in `tenant_for`.
-bearer_scheme = HTTPBearer(auto_error=False, description="Authorization: Bearer <key>")
-api_key_scheme = APIKeyHeader(name="X-API-Key", auto_error=False, description="X-API-Key: <key>")
-
-
-def presented_key(bearer: HTTPAuthorizationCredentials | None, api_key: str | None) -> str | None:
-    if bearer is not None and bearer.credentials.strip():
-        return bearer.credentials.strip()
-    return api_key.strip() if api_key and api_key.strip() else None
+def presented_key(headers: Headers) -> str | None:
+    """``Authorization: Bearer <key>`` (the scheme in any case, as HTTPBearer reads it), else
+    ``X-API-Key: <key>``."""
+    scheme, _, credentials = headers.get("authorization", "").strip().partition(" ")
+    if scheme.lower() == "bearer" and credentials.strip():
+        return credentials.strip()
+    api_key = headers.get("x-api-key", "").strip()
+    return api_key or None
 
 
 def tenant_for(presented: str | None, key_table: dict[str, str]) -> str:

@@ -13,6 +13,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from engine.errors import ParamError
+from store.connection import PoolExhausted
+
 log = logging.getLogger(__name__)
 
 PROBLEM_JSON = "application/problem+json"
@@ -51,7 +54,9 @@ V1_PROBLEMS: dict[int | str, dict[str, Any]] = {
     429: problem_response(
         "Too many requests, or too many active jobs, for this tenant.", headers=RETRY_AFTER
     ),
-    503: problem_response("The job store (Redis) is unavailable.", headers=RETRY_AFTER),
+    503: problem_response(
+        "The job store (Redis) is unavailable, or the server is busy.", headers=RETRY_AFTER
+    ),
 }
 
 
@@ -75,8 +80,19 @@ class ApiError(Exception):
         self.title = title
 
 
+def invalid(loc: list[Any], msg: str) -> ApiError:
+    """A 422 for one problem at ``loc`` (``["body", "params", "max_iter"]``)."""
+    where = ".".join(str(part) for part in loc)
+    return ApiError(422, f"{where}: {msg}", errors=[{"loc": loc, "msg": msg}])
+
+
+# Ids are echoed in 404s; a malformed one may be long, or not an id at all.
+SHOWN_ID_CHARS = 40
+
+
 def not_found(kind: str, resource_id: str) -> ApiError:
-    return ApiError(404, f"{kind} {resource_id!r} does not exist")
+    shown = resource_id[:SHOWN_ID_CHARS] + ("…" if len(resource_id) > SHOWN_ID_CHARS else "")
+    return ApiError(404, f"{kind} {shown!r} does not exist")
 
 
 def problem(
@@ -100,10 +116,16 @@ def problem(
 
 
 def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
-    return [
-        {"loc": list(err.get("loc", ())), "msg": str(err.get("msg", "")), "type": err.get("type")}
-        for err in exc.errors()
-    ]
+    return [_issue(err) for err in exc.errors()]
+
+
+def _issue(err: dict[str, Any]) -> dict[str, Any]:
+    loc, msg = list(err.get("loc", ())), str(err.get("msg", ""))
+    cause = (err.get("ctx") or {}).get("error")
+    if isinstance(cause, ParamError):
+        # The engine checked the params and named the field: point there, in its words.
+        loc, msg = [*loc, cause.field], cause.message
+    return {"loc": loc, "msg": msg, "type": err.get("type")}
 
 
 def _summary(errors: list[dict[str, Any]]) -> str:
@@ -141,6 +163,18 @@ def install_error_handlers(app: FastAPI) -> None:
         log.warning("Redis unavailable: %s", exc)
         return problem(
             503, "the job store (Redis) is unavailable; retry shortly", headers={"Retry-After": "2"}
+        )
+
+    # A ConnectionError too, so it must be told apart here: Redis is fine, this process is not.
+    @app.exception_handler(PoolExhausted)
+    async def _busy(_: Request, exc: Exception) -> JSONResponse:
+        log.warning("Redis connection pool exhausted: %s", exc)
+        return problem(
+            503,
+            "the server is busy (every Redis connection of this API process is in use); "
+            "retry shortly",
+            headers={"Retry-After": "1"},
+            title="Server Busy",
         )
 
     @app.exception_handler(redis.exceptions.OutOfMemoryError)

@@ -13,31 +13,72 @@ import numpy as np
 import orjson
 
 from engine import FittedModel
-from service.errors import ApiError
+from service.errors import ApiError, invalid
 
 
-def _invalid(loc: list[Any], msg: str) -> ApiError:
-    return ApiError(422, f"{'.'.join(map(str, loc))}: {msg}", errors=[{"loc": loc, "msg": msg}])
+def too_many_rows(rows: int, max_rows: int) -> ApiError:
+    return ApiError(
+        413,
+        f"this request holds {rows:,} rows; at most {max_rows:,} are accepted per request "
+        "(MLPFORGE_MAX_PREDICT_ROWS): send them in several requests",
+    )
 
 
-def parse_rows(body: bytes, n_features: int) -> np.ndarray:
+def count_rows_upper_bound(body: bytes) -> int:
+    """At least the number of rows in a JSON predict body, read without parsing it.
+
+    Every row opens with '[' and so does the list of rows, so for a valid body this is exact;
+    any other '[' (inside a string, in a nested list) only makes it larger, and such bodies
+    are invalid anyway. Counting is a C-speed scan, so an 11-million-row body is refused
+    before a single Python object is made of it.
+    """
+    return max(0, body.count(b"[") - 1)
+
+
+def _numbers_only(body: bytes) -> bool:
+    """Whether the body can hold no strings, booleans or nulls besides its one key.
+
+    numpy's conversion would take "2" as 2.0 and true as 1.0; a predict request is as strict
+    as an upload, so such values must meet the per-cell checks below. A body with exactly two
+    quote characters has no string but its key, and then "true", "false" and "null" can only
+    be JSON literals.
+    """
+    return body.count(b'"') == 2 and not any(
+        word in body for word in (b"true", b"false", b"null")
+    )
+
+
+def parse_rows(body: bytes, n_features: int, max_rows: int | None = None) -> np.ndarray:
+    if max_rows is not None and (bound := count_rows_upper_bound(body)) > max_rows:
+        # The bound is exact for any valid body; only an invalid one could be over-counted.
+        raise too_many_rows(bound, max_rows)
     try:
         payload = orjson.loads(body)
     except orjson.JSONDecodeError as error:
-        raise _invalid(["body"], f"invalid JSON: {error}") from None
+        raise invalid(["body"], f"invalid JSON: {error}") from None
     if not isinstance(payload, dict):
-        raise _invalid(["body"], 'expected an object like {"inputs": [[...], ...]}')
+        raise invalid(["body"], 'expected an object like {"inputs": [[...], ...]}')
     unknown = set(payload) - {"inputs", "instances"}
     if unknown:
-        raise _invalid(["body", sorted(unknown)[0]], "unknown field; send 'inputs' or 'instances'")
+        raise invalid(["body", sorted(unknown)[0]], "unknown field; send 'inputs' or 'instances'")
+    if len(payload) != 1:
+        raise invalid(
+            ["body"], "send the rows as 'inputs' or as 'instances' (one of them, not both)"
+        )
     field = "inputs" if "inputs" in payload else "instances"
-    rows = payload.get(field)
+    rows = payload[field]
     if not isinstance(rows, list) or not rows:
-        raise _invalid(["body", field], "expected a non-empty list of rows")
-    # The common case without a Python loop: rows that are all lists of `n_features` values,
-    # converted in one pass (the same conversions as np.array's). Anything else takes the
-    # checks below, which name the bad row or cell.
-    if set(map(type, rows)) == {list} and set(map(len, rows)) == {n_features}:
+        raise invalid(["body", field], "expected a non-empty list of rows")
+    if max_rows is not None and len(rows) > max_rows:
+        raise too_many_rows(len(rows), max_rows)
+    # The common case without a Python loop: rows that are all lists of `n_features` numbers,
+    # converted in one pass. Anything else takes the checks below, which name the bad row or
+    # cell.
+    if (
+        _numbers_only(body)
+        and set(map(type, rows)) == {list}
+        and set(map(len, rows)) == {n_features}
+    ):
         try:
             with np.errstate(over="ignore"):  # overflow to inf is reported by `_finite`
                 flat = np.fromiter(
@@ -47,34 +88,33 @@ def parse_rows(body: bytes, n_features: int) -> np.ndarray:
             pass
         else:
             return _finite(flat.reshape(len(rows), n_features), field)
+    return _checked_rows(rows, n_features, field)
+
+
+def _checked_rows(rows: list[Any], n_features: int, field: str) -> np.ndarray:
+    """Row by row and cell by cell: slow, and only for bodies that are not plain numbers."""
     for index, row in enumerate(rows):
         if not isinstance(row, list):
-            raise _invalid(["body", field, index], "each row must be a list of numbers")
+            raise invalid(["body", field, index], "each row must be a list of numbers")
         if len(row) != n_features:
-            raise _invalid(
+            raise invalid(
                 ["body", field, index],
                 f"row {index} has {len(row)} values; this model expects {n_features} features",
             )
-    try:
-        with np.errstate(over="ignore"):
-            matrix = np.array(rows, dtype=np.float32)
-    except (ValueError, TypeError):
-        for index, row in enumerate(rows):
-            for column, cell in enumerate(row):
-                if isinstance(cell, bool) or not isinstance(cell, int | float):
-                    raise _invalid(
-                        ["body", field, index, column], f"not a number: {cell!r}"
-                    ) from None
-        raise _invalid(["body", field], "rows must hold numbers only") from None
-    if matrix.dtype == object or matrix.ndim != 2:
-        raise _invalid(["body", field], "rows must hold numbers only")
+        for column, cell in enumerate(row):
+            if cell is None:
+                raise invalid(["body", field, index, column], "not a finite float32 number")
+            if isinstance(cell, bool) or not isinstance(cell, int | float):
+                raise invalid(["body", field, index, column], f"not a number: {cell!r:.40}")
+    with np.errstate(over="ignore"):  # orjson gives floats for integers beyond 64 bits
+        matrix = np.array(rows, dtype=np.float32)
     return _finite(matrix, field)
 
 
 def _finite(matrix: np.ndarray, field: str) -> np.ndarray:
     if not np.isfinite(matrix).all():
         row, column = np.argwhere(~np.isfinite(matrix))[0]
-        raise _invalid(["body", field, int(row), int(column)], "not a finite float32 number")
+        raise invalid(["body", field, int(row), int(column)], "not a finite float32 number")
     return matrix
 
 
@@ -87,7 +127,7 @@ def _outputs_finite(outputs: np.ndarray) -> None:
     bad = ~np.isfinite(outputs.reshape(len(outputs), -1)).all(axis=1)
     if bad.any():
         row = int(np.argmax(bad))
-        raise _invalid(
+        raise invalid(
             ["body", "inputs", row],
             f"row {row}: the model's output overflows for these values; "
             "they are far outside the range of the training data",

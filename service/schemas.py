@@ -121,7 +121,12 @@ class Health(BaseModel):
 
 class Readiness(BaseModel):
     redis: Literal["ok", "unavailable"]
-    workers: int
+    workers: int = Field(description="Live workers (each beat within the last few seconds).")
+    queues: dict[str, int] = Field(
+        default_factory=dict,
+        description="Live workers consuming each queue; cpu and gpu are always named.",
+        examples=[{"cpu": 2, "gpu": 0}],
+    )
 
 
 class ValidationIssue(BaseModel):
@@ -149,3 +154,4 @@ class NotReady(Problem):
 
     redis: Literal["unavailable"]
     workers: int
+    queues: dict[str, int] = Field(default_factory=dict)

@@ -8,7 +8,7 @@ import redis
 
 from store.datasets import Datasets
 from store.idempotency import Idempotency, IdempotencyConflict
-from store.jobs import Jobs, LeaseHeld, StaleWorker, TransitionRefused
+from store.jobs import Jobs, LeaseHeld, StaleWorker, TooManyActiveJobs, TransitionRefused
 from store.keys import TenantKeys
 from store.models import Models
 from store.records import (
@@ -25,10 +25,15 @@ from store.records import (
 
 @dataclass(frozen=True)
 class Store:
-    """Everything one tenant can see, bound to one Redis client."""
+    """Everything one tenant can see, bound to one Redis client.
+
+    ``job_retention_secs``: how long a finished job's history and events are kept (0: for
+    ever); whoever finishes jobs (a worker, a cancel) passes the setting.
+    """
 
     client: redis.Redis
     tenant: str
+    job_retention_secs: int = 0
 
     @property
     def keys(self) -> TenantKeys:
@@ -40,7 +45,7 @@ class Store:
 
     @property
     def jobs(self) -> Jobs:
-        return Jobs(self.client, self.keys)
+        return Jobs(self.client, self.keys, self.job_retention_secs)
 
     @property
     def models(self) -> Models:
@@ -64,5 +69,6 @@ __all__ = [
     "Page",
     "StaleWorker",
     "Store",
+    "TooManyActiveJobs",
     "TransitionRefused",
 ]

@@ -1,8 +1,16 @@
-"""Datasets: metadata as JSON, features and targets as binary .npy blobs."""
+"""Datasets: metadata as JSON, features and targets as binary .npy blobs.
+
+A categorical target is stored as class codes — each row's index into the record's
+``classes``, in the smallest unsigned dtype that holds them — never as the labels: a string
+array gives every row the width of the longest label, so one long label among 100,000 rows
+would cost 400 MB. Continuous targets are stored as their values.
+"""
 
 from __future__ import annotations
 
 import hashlib
+import json
+from collections.abc import Sequence
 
 import numpy as np
 import redis
@@ -14,13 +22,41 @@ from store.pagination import page_ids
 from store.records import DatasetRecord, Label, Page, TargetKind
 
 
-def dataset_sha256(X: np.ndarray, y: np.ndarray) -> str:
+def dataset_sha256(X: np.ndarray, y: np.ndarray, classes: Sequence[Label] | None = None) -> str:
     digest = hashlib.sha256()
     for array in (X, y):
         digest.update(str(array.dtype).encode())
         digest.update(str(array.shape).encode())
         digest.update(raw_bytes(np.ascontiguousarray(array)))
+    if classes is not None:  # the same codes over other labels are other data
+        digest.update(json.dumps(list(classes)).encode())
     return digest.hexdigest()
+
+
+def class_codes(y: np.ndarray, classes: Sequence[Label]) -> np.ndarray:
+    """``y`` as codes into ``classes`` (sorted, distinct): unsigned codes are checked and kept,
+    label values are looked up. A ValueError when a code or a value has no class."""
+    if len(classes) == 0:
+        raise ValueError("a categorical target needs at least one class")
+    dtype = np.min_scalar_type(len(classes) - 1)
+    if y.dtype.kind == "u":
+        if y.size and int(y.max()) >= len(classes):
+            raise ValueError(f"class code {int(y.max())} is not below {len(classes)} classes")
+        return y.astype(dtype, copy=False)
+    table = np.asarray(classes)
+    codes = np.minimum(np.searchsorted(table, y), len(classes) - 1)
+    if not np.array_equal(table[codes], y):
+        raise ValueError("y holds a value that is not one of the classes")
+    return codes.astype(dtype)
+
+
+def class_table(record: DatasetRecord, y: np.ndarray) -> list[Label] | None:
+    """The classes ``y`` (as read by :meth:`Datasets.arrays`) holds codes of, or None when it
+    holds the target values themselves: continuous targets, and categorical ones stored before
+    targets were encoded (never unsigned then: int64, bool or strings)."""
+    if record.classes is None or y.dtype.kind != "u":
+        return None
+    return record.classes
 
 
 READ_SLICE_BYTES = 1024 * 1024
@@ -42,6 +78,13 @@ class Datasets:
         target_kind: TargetKind,
         classes: list[Label] | None,
     ) -> DatasetRecord:
+        """Store a dataset. With ``classes`` (categorical), ``y`` holds codes into them, or
+        their values (which are encoded here); without, ``y`` holds the values."""
+        if classes is not None:
+            y = class_codes(y, classes)
+            n_distinct = int(np.count_nonzero(np.bincount(y, minlength=len(classes))))
+        else:
+            n_distinct = int(np.unique(y).size)
         (x_head, x_data), (y_head, y_data) = to_npy_parts(X), to_npy_parts(y)
         record = DatasetRecord(
             id=new_id("ds"),
@@ -52,8 +95,8 @@ class Datasets:
             target_name=target_name,
             target_kind=target_kind,
             classes=classes,
-            n_distinct_targets=int(np.unique(y).size),
-            sha256=dataset_sha256(X, y),
+            n_distinct_targets=n_distinct,
+            sha256=dataset_sha256(X, y, classes),
             size_bytes=len(x_head) + x_data.nbytes + len(y_head) + y_data.nbytes,
             created_at=utcnow(),
         )
@@ -80,7 +123,10 @@ class Datasets:
         return bool(self._r.exists(self._k.dataset(dataset_id)))
 
     def arrays(self, dataset_id: str) -> tuple[np.ndarray, np.ndarray] | None:
-        """(X, y), read-only; None if the dataset does not exist (or was deleted meanwhile)."""
+        """(X, y), read-only; None if the dataset does not exist (or was deleted meanwhile).
+
+        ``y`` holds class codes for a categorical dataset: :func:`class_table` says which.
+        """
         x_blob = self._read(self._k.dataset_x(dataset_id))
         y_blob = self._read(self._k.dataset_y(dataset_id)) if x_blob is not None else None
         if x_blob is None or y_blob is None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 import threading
 import time
@@ -23,6 +24,17 @@ def new_id(prefix: str) -> str:
     # 14 hex digits of microseconds keep lexicographic order = time order for millennia;
     # the random tail keeps ids of different processes apart.
     return f"{prefix}_{_next_micros():014x}{secrets.token_hex(5)}"
+
+
+_ID_BODY = re.compile(r"[0-9a-f]{24}")
+
+
+def well_formed(prefix: str, value: str) -> bool:
+    """Whether ``value`` has the shape `new_id(prefix)` gives. Ids become parts of Redis keys:
+    one such as ``ds_x:X`` would name another key of the same tenant, so a malformed id is
+    answered as an unknown one before any key is built from it."""
+    head, sep, body = value.partition("_")
+    return head == prefix and bool(sep) and _ID_BODY.fullmatch(body) is not None
 
 
 def utcnow() -> str:

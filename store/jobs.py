@@ -1,70 +1,79 @@
 """Jobs: the record, its history, its event stream, its checkpoint and its cancel flag.
 
-Every change of a job's status goes through `_change`, an optimistic (WATCH/MULTI)
-read-modify-write, so the API and a worker can never overwrite each other's transition.
-A worker's writes carry its `attempt` number as a fencing token: once another worker has
-taken the job over, the stale one's writes are refused with `StaleWorker`.
+Reading, creating and deleting live here; every change of status in `JobTransitions`.
+A job is created by one script that also admits it against the tenant's active-jobs limit,
+and is listed in the global queued set (see store.queued) until a worker starts it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
 from typing import Any
 
 import orjson
-import redis
 
 from store.arrays import as_bytes
 from store.ids import new_id, utcnow
-from store.keys import TenantKeys, running_jobs
+from store.job_transitions import (
+    EVENTS_MAXLEN,
+    JobTransitions,
+    LeaseHeld,
+    StaleWorker,
+    TransitionRefused,
+)
+from store.keys import job_member, queued_jobs, running_jobs
 from store.pagination import page_ids
-from store.records import FINISHED, JobError, JobRecord, JobStatus, Page
+from store.records import JobRecord, Page
 
-# Holds the most recent events of a job; SSE readers replay from here.
-EVENTS_MAXLEN = 100_000
+__all__ = [
+    "EVENTS_MAXLEN",
+    "Jobs",
+    "LeaseHeld",
+    "StaleWorker",
+    "TooManyActiveJobs",
+    "TransitionRefused",
+]
 
-# Extend a lease only while it still holds this attempt's token.
-_RENEW_LUA = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then
-  return redis.call('EXPIRE', KEYS[1], ARGV[2])
+# Admission and creation in one step: concurrent submissions cannot all pass the check.
+# KEYS: record, index, the tenant's active set, the global queued set.
+# ARGV: record JSON, job id, limit (negative: none), queued-set member.
+_ADMIT_LUA = """
+local limit = tonumber(ARGV[3])
+if limit >= 0 and redis.call('SCARD', KEYS[3]) >= limit then
+  return 0
 end
-return 0
+local now = redis.call('TIME')
+redis.call('SET', KEYS[1], ARGV[1])
+redis.call('ZADD', KEYS[2], 0, ARGV[2])
+redis.call('SADD', KEYS[3], ARGV[2])
+redis.call('ZADD', KEYS[4], tonumber(now[1]) + tonumber(now[2]) / 1000000, ARGV[4])
+return 1
 """
 
 
-class StaleWorker(Exception):
-    """This worker no longer owns the job (another attempt took it over)."""
+class TooManyActiveJobs(Exception):
+    """The tenant already has its limit of queued and running jobs."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"{limit} jobs are already queued or running")
+        self.limit = limit
 
 
-class LeaseHeld(Exception):
-    """Another worker holds a live lease on this job: a duplicate delivery must not train it."""
-
-
-class TransitionRefused(Exception):
-    """The job is not in a state that allows the requested change."""
-
-    def __init__(self, job: JobRecord) -> None:
-        super().__init__(f"job {job.id} is {job.status}")
-        self.job = job
-
-
-Mutation = Callable[[JobRecord], JobRecord]
-# Extra commands for the same MULTI, given the pipeline and the record being written.
-PipeWork = Callable[[Any, JobRecord], None]
-
-
-class Jobs:
-    def __init__(self, client: redis.Redis, keys: TenantKeys) -> None:
-        self._r = client
-        self._k = keys
-
+class Jobs(JobTransitions):
     # ---- reading ---------------------------------------------------------------
-    def get(self, job_id: str) -> JobRecord | None:
-        raw = self._r.get(self._k.job(job_id))
-        return JobRecord.model_validate_json(raw) if raw else None
-
-    def page(self, *, limit: int, cursor: str | None, status: str | None = None) -> Page[JobRecord]:
+    def page(
+        self,
+        *,
+        limit: int,
+        cursor: str | None,
+        status: str | None = None,
+        dataset_id: str | None = None,
+    ) -> Page[JobRecord]:
         cache: dict[str, JobRecord] = {}
+
+        def wanted(job: JobRecord) -> bool:
+            return (status is None or job.status == status) and (
+                dataset_id is None or job.dataset_id == dataset_id
+            )
 
         def accept(ids: list[str]) -> list[bool]:
             raws = self._r.mget([self._k.job(i) for i in ids])
@@ -72,7 +81,7 @@ class Jobs:
             for job_id, raw in zip(ids, raws, strict=True):
                 if raw:
                     cache[job_id] = JobRecord.model_validate_json(raw)
-                keep.append(job_id in cache and (status is None or cache[job_id].status == status))
+                keep.append(job_id in cache and wanted(cache[job_id]))
             return keep
 
         ids, next_cursor = page_ids(
@@ -97,13 +106,24 @@ class Jobs:
     def new_record(self, **fields: Any) -> JobRecord:
         return JobRecord(id=new_id("job"), created_at=utcnow(), **fields)
 
-    def create(self, job: JobRecord) -> JobRecord:
-        """Write the record before anything is queued: a queued task always finds its job."""
-        with self._r.pipeline(transaction=True) as pipe:
-            pipe.set(self._k.job(job.id), job.model_dump_json())
-            pipe.zadd(self._k.job_index(), {job.id: 0})
-            pipe.sadd(self._k.active_jobs(), job.id)
-            pipe.execute()
+    def create(self, job: JobRecord, *, max_active: int | None = None) -> JobRecord:
+        """Write the record before anything is queued: a queued task always finds its job.
+
+        With ``max_active``, the job is admitted only while the tenant has fewer queued and
+        running jobs, checked and written in one script (else `TooManyActiveJobs`).
+        """
+        admit = self._r.register_script(_ADMIT_LUA)
+        admitted = admit(
+            keys=[self._k.job(job.id), self._k.job_index(), self._k.active_jobs(), queued_jobs()],
+            args=[
+                job.model_dump_json(),
+                job.id,
+                -1 if max_active is None else max_active,
+                job_member(self._k.tenant, job.id),
+            ],
+        )
+        if not admitted:
+            raise TooManyActiveJobs(max_active or 0)
         return job
 
     def discard(self, job_id: str) -> None:
@@ -112,190 +132,37 @@ class Jobs:
             pipe.delete(self._k.job(job_id))
             pipe.zrem(self._k.job_index(), job_id)
             pipe.srem(self._k.active_jobs(), job_id)
+            pipe.zrem(queued_jobs(), job_member(self._k.tenant, job_id))
             pipe.execute()
 
-    def active_count(self) -> int:
-        return int(self._r.scard(self._k.active_jobs()))
+    def delete(self, job_id: str) -> bool:
+        """Remove a finished job and everything kept for it (its model stays); False if unknown.
 
-    # ---- transitions -----------------------------------------------------------
-    def _change(
-        self,
-        job_id: str,
-        mutate: Mutation,
-        extra: PipeWork | None = None,
-        watch: Iterable[str] = (),
-    ) -> JobRecord:
-        key = self._k.job(job_id)
-        with self._r.pipeline(transaction=True) as pipe:
-            while True:
-                try:
-                    pipe.watch(key, *watch)
-                    raw = pipe.get(key)
-                    if raw is None:
-                        raise KeyError(job_id)
-                    job = mutate(JobRecord.model_validate_json(raw))
-                    pipe.multi()
-                    pipe.set(key, job.model_dump_json())
-                    if extra is not None:
-                        extra(pipe, job)
-                    pipe.execute()
-                    return job
-                except redis.WatchError:
-                    continue
-
-    def start(self, job_id: str, *, lease_secs: int) -> JobRecord:
-        """queued/running → running as a new attempt, holding the job's lease.
-
-        The attempt number is the fencing token. A running job whose lease is still alive
-        belongs to a live worker: a duplicate delivery gets `LeaseHeld` and must not train.
+        A queued or running job is refused with `TransitionRefused`: cancel it first. A finished
+        job never changes again, so nothing can race this between the check and the deletes;
+        they are not a MULTI, so that deleting works on a full Redis (see Datasets.delete).
         """
-        lease_key = self._k.job_lease(job_id)
-
-        def mutate(job: JobRecord) -> JobRecord:
-            if job.finished:
-                raise TransitionRefused(job)
-            if job.status == "running" and self._r.exists(lease_key):
-                raise LeaseHeld(job_id)
-            return job.model_copy(
-                update={
-                    "status": "running",
-                    "attempts": job.attempts + 1,
-                    "started_at": job.started_at or utcnow(),
-                }
-            )
-
-        def set_lease(pipe: Any, job: JobRecord) -> None:
-            # The lease holds the new attempt number, the job's fencing token.
-            pipe.set(lease_key, str(job.attempts), ex=lease_secs)
-            pipe.sadd(running_jobs(), f"{self._k.tenant}/{job_id}")
-
-        return self._change(job_id, mutate, set_lease, watch=(lease_key,))
-
-    def renew_lease(self, job_id: str, *, attempt: int, lease_secs: int) -> bool:
-        """Extend this attempt's lease; False once it is lost (expired or taken over)."""
-        renew = self._r.register_script(_RENEW_LUA)
-        return bool(renew(keys=[self._k.job_lease(job_id)], args=[str(attempt), lease_secs]))
-
-    def record_epoch(
-        self,
-        job_id: str,
-        *,
-        attempt: int,
-        entry: dict[str, Any],
-        progress: float,
-        checkpoint: bytes | None,
-    ) -> JobRecord:
-        """Epoch k's history entry, event, job fields and checkpoint land together or not at all.
-
-        An epoch already recorded (a resumed run recomputes it bit for bit) is not added twice,
-        and does not move the job's epoch, progress and metrics back.
-        """
-        epoch = int(entry["epoch"])
-        history_key = self._k.job_history(job_id)
-        payload = orjson.dumps(entry)
-        metrics = {k: entry.get(k) for k in ("loss", "val_loss", "val_score", "learning_rate")}
-
-        def mutate(job: JobRecord) -> JobRecord:
-            if job.attempts != attempt:
-                raise StaleWorker(job_id)
-            if job.status != "running":
-                raise TransitionRefused(job)
-            if epoch <= job.epoch:
-                return job
-            return job.model_copy(update={"epoch": epoch, "progress": progress, "metrics": metrics})
-
-        def extra(pipe: Any, _job: JobRecord) -> None:
-            if known < epoch:
-                pipe.rpush(history_key, payload)
-                pipe.xadd(
-                    self._k.job_events(job_id),
-                    {"type": "progress", "data": payload},
-                    id=f"{epoch}-0",
-                    maxlen=EVENTS_MAXLEN,
-                    approximate=True,
-                )
-            if checkpoint is not None:
-                pipe.set(self._k.job_checkpoint(job_id), checkpoint)
-
-        known = int(self._r.llen(history_key))
-        return self._change(job_id, mutate, extra, watch=(history_key,))
-
-    def save_checkpoint(self, job_id: str, *, attempt: int, checkpoint: bytes) -> None:
-        """A checkpoint taken inside a long epoch, written only while this attempt owns the job."""
-
-        def mutate(job: JobRecord) -> JobRecord:
-            if job.attempts != attempt:
-                raise StaleWorker(job_id)
-            if job.status != "running":
-                raise TransitionRefused(job)
-            return job
-
-        def extra(pipe: Any, _job: JobRecord) -> None:
-            pipe.set(self._k.job_checkpoint(job_id), checkpoint)
-
-        self._change(job_id, mutate, extra)
-
-    def finish(
-        self,
-        job_id: str,
-        *,
-        status: JobStatus,
-        attempt: int | None,
-        model_id: str | None = None,
-        error: JobError | None = None,
-    ) -> JobRecord:
-        """Move to a final status (once), publish the final event, drop transient state.
-
-        ``attempt`` None is the API acting on a job no worker holds (a queued cancel).
-        """
-        assert status in FINISHED
-
-        def mutate(job: JobRecord) -> JobRecord:
-            if attempt is not None and job.attempts != attempt:
-                raise StaleWorker(job_id)
-            if job.finished:
-                raise TransitionRefused(job)
-            if attempt is None and job.status != "queued":
-                raise TransitionRefused(job)
-            update: dict[str, Any] = {
-                "status": status,
-                "finished_at": utcnow(),
-                "model_id": model_id,
-                "error": error,
-            }
-            if status == "succeeded":
-                update["progress"] = 1.0
-            return job.model_copy(update=update)
-
-        def extra(pipe: Any, _job: JobRecord) -> None:
+        job = self.get(job_id)
+        if job is None:
+            return False
+        if not job.finished:
+            raise TransitionRefused(job)
+        member = job_member(self._k.tenant, job_id)
+        with self._r.pipeline(transaction=False) as pipe:
+            pipe.delete(self._k.job(job_id))  # first: from here on the job is a 404
+            pipe.zrem(self._k.job_index(), job_id)
             pipe.delete(
+                self._k.job_history(job_id),
+                self._k.job_events(job_id),
                 self._k.job_checkpoint(job_id),
                 self._k.job_cancel(job_id),
                 self._k.job_lease(job_id),
             )
             pipe.srem(self._k.active_jobs(), job_id)
-            pipe.srem(running_jobs(), f"{self._k.tenant}/{job_id}")
+            pipe.srem(running_jobs(), member)
+            pipe.zrem(queued_jobs(), member)
+            removed = pipe.execute()
+        return bool(removed[0])
 
-        job = self._change(job_id, mutate, extra)
-        # The final event's id sorts after every progress event of the job.
-        self._r.xadd(
-            self._k.job_events(job_id),
-            {"type": "status", "data": orjson.dumps({"status": job.status})},
-            id=f"{job.epoch}-1",
-        )
-        return job
-
-    def request_cancel(self, job_id: str) -> JobRecord:
-        """A queued job is cancelled at once; a running one is flagged for its worker."""
-        job = self.get(job_id)
-        if job is None:
-            raise KeyError(job_id)
-        if job.status == "queued":
-            try:
-                return self.finish(job_id, status="cancelled", attempt=None)
-            except TransitionRefused as refused:
-                job = refused.job  # a worker took it meanwhile: flag it below
-        if job.finished:
-            raise TransitionRefused(job)
-        self._r.set(self._k.job_cancel(job_id), b"1", ex=7 * 24 * 3600)
-        return job
+    def active_count(self) -> int:
+        return int(self._r.scard(self._k.active_jobs()))

@@ -58,6 +58,11 @@ class TenantKeys:
     def job_index(self) -> str:
         return f"{self.prefix}:jobs"
 
+    def open_streams(self) -> str:
+        """This tenant's open event streams, across API processes: a sorted set of stream ids
+        scored by when each lapses unless its process renews it (Redis server time)."""
+        return f"{self.prefix}:streams"
+
     # models
     def model(self, model_id: str) -> str:
         return f"{self.prefix}:model:{model_id}"
@@ -73,22 +78,63 @@ class TenantKeys:
         return f"{self.prefix}:idem:{scope}:{key}"
 
 
+def job_member(tenant: str, job_id: str) -> str:
+    """How a job is named in the global sets below: "tenant/job_id"."""
+    return f"{tenant}/{job_id}"
+
+
+JobRef = tuple[str, str]  # (tenant, job_id)
+
+
+def split_job_member(raw: bytes | str) -> JobRef:
+    """(tenant, job_id) of a `job_member`."""
+    member = raw.decode() if isinstance(raw, bytes) else raw
+    tenant, _, job_id = member.rpartition("/")
+    return tenant, job_id
+
+
 def running_jobs() -> str:
-    """Every running job of every tenant, as "tenant/job_id": what the reaper watches."""
+    """Every running job of every tenant, as `job_member`s: what the reaper watches."""
     return f"{ROOT}:running"
+
+
+def queued_jobs() -> str:
+    """Every queued job of every tenant: a sorted set of `job_member`s scored by when the job
+    was last sent (or last seen waiting in the broker), in Redis server time."""
+    return f"{ROOT}:queued"
 
 
 def requeue_claim(tenant: str, job_id: str, attempt: int) -> str:
     return f"{ROOT}:requeued:{tenant}:{job_id}:{attempt}"
 
 
+def broker_scan_claim() -> str:
+    """Held by the one reaper that looks through the broker's queues (see store.broker)."""
+    return f"{ROOT}:broker-scan"
+
+
 def rate_bucket(tenant: str) -> str:
     return f"{ROOT}:rate:{tenant}"
 
 
-def worker_heartbeat(hostname: str) -> str:
-    return f"{ROOT}:worker:{hostname}"
+def worker_heartbeats() -> str:
+    """One sorted set: member = a live worker (hostname and queues), score = its last beat."""
+    return f"{ROOT}:workers"
 
 
-def worker_heartbeat_pattern() -> str:
-    return f"{ROOT}:worker:*"
+# Kombu's Redis transport (the Celery broker) names its keys itself; they are listed here so
+# that this module stays the one place that knows what every key is called. Verified on a real
+# worker (kombu 5.x): each queue is a list named after the queue (priority levels other than 0
+# add `BROKER_PRIORITY_SEP` and the level), and a message delivered but not yet acknowledged
+# sits in the hash `unacked`, keyed by delivery tag.
+BROKER_UNACKED = "unacked"
+BROKER_PRIORITY_SEP = "\x06\x16"
+BROKER_PRIORITY_STEPS = (0, 3, 6, 9)
+
+
+def broker_queues(queue: str) -> list[str]:
+    """The lists that hold `queue`'s waiting messages, one per priority level."""
+    return [
+        queue if step == 0 else f"{queue}{BROKER_PRIORITY_SEP}{step}"
+        for step in BROKER_PRIORITY_STEPS
+    ]

@@ -24,7 +24,12 @@ class DatasetRecord(Record):
     feature_names: list[str] = Field(examples=[["sepal_length", "sepal_width"]])
     target_name: str | None = None
     target_kind: TargetKind
-    classes: list[Label] | None = Field(None, examples=[["setosa", "versicolor", "virginica"]])
+    classes: list[Label] | None = Field(
+        None,
+        examples=[["setosa", "versicolor", "virginica"]],
+        # Stored once here: the dataset's targets are kept as indices into this list.
+        description="The sorted distinct target values of a categorical dataset.",
+    )
     n_distinct_targets: int = Field(
         0, description="Distinct target values (classes if classified)."
     )
@@ -59,7 +64,17 @@ class JobRecord(Record):
     model_id: str | None = None
     error: JobError | None = None
     max_runtime_secs: int
-    device: Literal["auto", "cpu", "gpu"] = "auto"
+    device: Literal["auto", "cpu", "gpu"] = Field(
+        "auto",
+        description="What the job runs on: the requested device until a worker starts it, "
+        "then the one it actually trains on (cpu or gpu).",
+    )
+    requested_device: Literal["auto", "cpu", "gpu"] | None = Field(
+        None, description="The device the job asked for."
+    )
+    warnings: list[str] = Field(
+        default_factory=list, description="Things the submitter should know, e.g. no GPU worker."
+    )
     queue: str = "cpu"
     attempts: int = 0
     created_at: str

@@ -14,6 +14,7 @@ import httpx
 import redis
 
 from mlpforge.redis_server import free_port
+from store.workers import live as live_workers
 
 ROOT = Path(__file__).resolve().parent.parent
 LOGS = ROOT / ".run" / "test-logs"
@@ -102,12 +103,12 @@ def start_worker(
          **env},
     )
     client = redis.Redis.from_url(redis_url)
+
+    def beating() -> bool:  # the worker's entry in the heartbeat set (store.workers)
+        return any(worker.hostname == hostname for worker in live_workers(client))
+
     try:
-        wait_until(
-            lambda: bool(client.exists(f"mlpforge:worker:{hostname}")) or not proc.alive(),
-            60,
-            "the Celery worker's heartbeat",
-        )
+        wait_until(lambda: beating() or not proc.alive(), 60, "the Celery worker's heartbeat")
     except TimeoutError:
         proc.stop()
         raise

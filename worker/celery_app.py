@@ -9,10 +9,11 @@ from typing import Any
 
 from celery.signals import worker_ready, worker_shutdown
 
-from mlpforge.queueing import make_celery
+from mlpforge.queueing import CPU_QUEUE, make_celery
 from mlpforge.settings import settings_or_exit
 from store import workers
 from store.connection import connect
+from store.workers import HEARTBEAT_TTL_SECS, LiveWorker
 from worker.reaper import reap_once
 
 log = logging.getLogger(__name__)
@@ -21,32 +22,66 @@ settings = settings_or_exit()
 app = make_celery(settings)
 app.conf.include = ["worker.tasks"]
 
-HOUSEKEEPING_EVERY_SECS = 3.0
-_stop = threading.Event()
+# Well inside the heartbeat's TTL, so that a late round or two never makes a worker look dead.
+HOUSEKEEPING_EVERY_SECS = HEARTBEAT_TTL_SECS / 4
 
 
-def _housekeeping(hostname: str) -> None:
-    """Beat (so /readyz counts this worker) and reap jobs whose workers died."""
-    client = connect(settings.redis_url, settings.redis_timeout_secs)
-    while not _stop.is_set():
-        try:
-            workers.beat(client, hostname, ttl_secs=int(HOUSEKEEPING_EVERY_SECS * 4))
-            reap_once(client, app)
-        except Exception:  # Redis away: try again next round; Celery reconnects on its own.
-            log.debug("housekeeping round failed", exc_info=True)
-        _stop.wait(HOUSEKEEPING_EVERY_SECS)
+def _queues(consumer: Any) -> tuple[str, ...]:
+    """The queues this worker consumes (its -Q), read from Celery at every beat, so that a
+    queue added or cancelled at run time (celery control add_consumer) shows at the next."""
+    task_consumer = getattr(consumer, "task_consumer", None)
+    names = sorted(queue.name for queue in getattr(task_consumer, "queues", None) or ())
+    return tuple(names or sorted(app.amqp.queues.consume_from or (CPU_QUEUE,)))
+
+
+class Housekeeping:
+    """Beat (so the API knows this worker and its queues) and reap lost jobs, every round."""
+
+    def __init__(self, hostname: str, consumer: Any) -> None:
+        self._hostname = hostname
+        self._consumer = consumer
+        self._stop = threading.Event()
+        self._beating: LiveWorker | None = None
+
+    def run(self) -> None:
+        client = connect(settings.redis_url, settings.redis_timeout_secs)
+        while not self._stop.is_set():
+            try:
+                self._beat(client)
+                reap_once(client, app, requeue_after_secs=settings.requeue_after_secs)
+            except Exception:  # Redis away: try again next round; Celery reconnects on its own.
+                log.debug("housekeeping round failed", exc_info=True)
+            self._stop.wait(HOUSEKEEPING_EVERY_SECS)
+
+    def _beat(self, client: Any) -> None:
+        me = LiveWorker(self._hostname, _queues(self._consumer))
+        if self._beating is not None and self._beating != me:
+            workers.forget(client, self._beating)  # its queues changed: drop the old entry now
+        workers.beat(client, me)
+        self._beating = me
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._beating is not None:
+            with contextlib.suppress(Exception):
+                workers.forget(
+                    connect(settings.redis_url, settings.redis_timeout_secs), self._beating
+                )
+
+
+_housekeeping: list[Housekeeping] = []
 
 
 @worker_ready.connect
 def _start_housekeeping(sender: Any = None, **_: Any) -> None:
+    # The sender is the worker's consumer: it knows the hostname and the queues consumed.
     hostname = getattr(sender, "hostname", None) or "worker"
-    threading.Thread(target=_housekeeping, args=(hostname,), daemon=True).start()
+    housekeeping = Housekeeping(hostname, sender)
+    _housekeeping.append(housekeeping)
+    threading.Thread(target=housekeeping.run, daemon=True).start()
 
 
 @worker_shutdown.connect
 def _stop_housekeeping(sender: Any = None, **_: Any) -> None:
-    _stop.set()
-    hostname = getattr(sender, "hostname", None)
-    if hostname:
-        with contextlib.suppress(Exception):
-            workers.forget(connect(settings.redis_url, settings.redis_timeout_secs), hostname)
+    for housekeeping in _housekeeping:
+        housekeeping.stop()

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import logging
+
 from celery.exceptions import SoftTimeLimitExceeded
 
 from mlpforge.queueing import TRAIN_TASK
 from worker.celery_app import app
-from worker.training import run_job, time_limit_reached
+from worker.training import run_job
+
+log = logging.getLogger(__name__)
 
 
 @app.task(name=TRAIN_TASK, bind=False, ignore_result=True)
@@ -14,4 +18,7 @@ def train(tenant: str, job_id: str) -> None:
     try:
         run_job(tenant, job_id)
     except SoftTimeLimitExceeded:
-        time_limit_reached(tenant, job_id)
+        # `run_job` ends its own attempt at the time limit. Reaching here, the limit fired
+        # before this worker started the job (or after it let go): no attempt of ours owns
+        # the job, so there is nothing this worker may write.
+        log.warning("job %s: time limit reached before this worker started it", job_id)

@@ -13,6 +13,7 @@ from typing import TypeVar
 
 import numpy as np
 import redis
+from celery.exceptions import SoftTimeLimitExceeded
 
 from engine import (
     EngineError,
@@ -35,10 +36,12 @@ from store import (
     TransitionRefused,
 )
 from store.connection import connect
+from store.datasets import class_table
 from store.ids import utcnow
+from store.records import Label
 from worker.checkpoints import CheckpointSchedule
 from worker.dataset_cache import DatasetCache
-from worker.device import array_module
+from worker.device import GpuUnavailable, array_module, device_for
 from worker.lease import Lease
 from worker.timings import Timings
 
@@ -58,7 +61,8 @@ DATASETS = DatasetCache()
 
 
 def _store(tenant: str, settings: Settings) -> Store:
-    return Store(connect(settings.redis_url, settings.redis_timeout_secs), tenant)
+    client = connect(settings.redis_url, settings.redis_timeout_secs)
+    return Store(client, tenant, job_retention_secs=settings.job_retention_secs)
 
 
 def _patiently(call: Callable[[], T]) -> T:
@@ -87,15 +91,36 @@ def run_job(tenant: str, job_id: str, settings: Settings | None = None) -> None:
         return
     if job.finished:
         return
+    unusable: GpuUnavailable | None = None
     try:
-        job = store.jobs.start(job_id, lease_secs=settings.lease_secs)
+        device: str | None = device_for(job.requested_device or job.device)
+    except GpuUnavailable as error:
+        device, unusable = None, error  # started all the same: the failure must be fenced
+    try:
+        job = store.jobs.start(job_id, lease_secs=settings.lease_secs, device=device)
     except TransitionRefused:
         return
     except LeaseHeld:
         log.info("job %s is being trained by a live worker; duplicate delivery ignored", job_id)
         return
-    with Lease(store, job_id, job.attempts, settings.lease_secs) as lease:
-        _run_attempt(store, job, lease, settings.checkpoint_secs)
+    # From here on the attempt number is known: every write that ends the job carries it,
+    # the time limit's too, so a stale attempt can never end a job another one owns.
+    attempt = job.attempts
+    with Lease(store, job_id, attempt, settings.lease_secs) as lease:
+        try:
+            if unusable is not None:
+                _fail(store, job, attempt, "DeviceUnavailable", str(unusable))
+            else:
+                _run_attempt(store, job, lease, settings.checkpoint_secs)
+        except SoftTimeLimitExceeded:
+            log.warning("job %s reached its time limit in attempt %d", job_id, attempt)
+            _fail(
+                store,
+                job,
+                attempt,
+                "TimeLimitExceeded",
+                f"time limit: the job ran longer than max_runtime_secs={job.max_runtime_secs}",
+            )
 
 
 def _run_attempt(store: Store, job: JobRecord, lease: Lease, checkpoint_secs: float) -> None:
@@ -109,11 +134,15 @@ def _run_attempt(store: Store, job: JobRecord, lease: Lease, checkpoint_secs: fl
     timings = Timings()
     with timings.phase("load_dataset"):
         arrays = DATASETS.arrays(store, job.dataset_id)
-    if arrays is None:
+        dataset = store.datasets.get(job.dataset_id) if arrays is not None else None
+    if arrays is None or dataset is None:
         _fail(store, job, attempt, "DatasetMissing", f"dataset {job.dataset_id} was deleted")
         return
+    # A categorical y is stored as codes into the record's classes: the engine trains on them
+    # as they are, and the model still answers with the labels.
+    classes = class_table(dataset, arrays[1])
     try:
-        model = _train(store, job, attempt, arrays, lease, timings, checkpoint_secs)
+        model = _train(store, job, attempt, arrays, classes, lease, timings, checkpoint_secs)
     except FitCancelled:
         _finish(store, job, attempt, "cancelled")
     except StaleWorker:
@@ -131,6 +160,7 @@ def _train(
     job: JobRecord,
     attempt: int,
     arrays: tuple[np.ndarray, np.ndarray],
+    classes: list[Label] | None,
     lease: Lease,
     timings: Timings,
     checkpoint_secs: float,
@@ -141,7 +171,7 @@ def _train(
         blob = store.jobs.checkpoint(job.id)
         if blob is not None:
             try:
-                trainer = Trainer.resume(X, y, blob, xp=xp)
+                trainer = Trainer.resume(X, y, blob, xp=xp, classes=classes)
                 log.info(
                     "job %s resumes from its checkpoint after %d finished epoch(s)",
                     job.id,
@@ -152,7 +182,7 @@ def _train(
                 blob = None
         if blob is None:
             params = MLPParams.from_dict(job.params)
-            trainer = Trainer(X, y, task=job.task, params=params, xp=xp)
+            trainer = Trainer(X, y, task=job.task, params=params, xp=xp, classes=classes)
 
     schedule = CheckpointSchedule()
 
@@ -255,18 +285,3 @@ def _finish(
         )
     except (StaleWorker, TransitionRefused):
         log.warning("job %s: final status %s not written (no longer ours)", job.id, status)
-
-
-def time_limit_reached(tenant: str, job_id: str, settings: Settings | None = None) -> None:
-    settings = settings or get_settings()
-    store = _store(tenant, settings)
-    job = store.jobs.get(job_id)
-    if job is None or job.finished:
-        return
-    _fail(
-        store,
-        job,
-        job.attempts,
-        "TimeLimitExceeded",
-        f"time limit: the job ran longer than max_runtime_secs={job.max_runtime_secs}",
-    )

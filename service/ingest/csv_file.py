@@ -3,7 +3,11 @@
 Rules, as users see them:
 
 * The first non-blank row is the header; names are stripped of surrounding spaces and must be
-  non-empty and unique. ``target`` names the target column (default: the last one).
+  non-empty, unique and not too long. ``target`` names the target column (default: the last
+  one).
+* Quotes follow RFC 4180 strictly: a quoted cell must be closed, and closed right before a comma
+  or the end of the line. A quote left open would swallow the rest of the file into one cell;
+  the message names the line where it opened.
 * Rows are numbered from 1, counting data rows only: the header is not a row and blank lines
   are skipped without being counted. When that number differs from the line in the file, the
   message names the line too ("row 3 (line 5 of the file)").
@@ -12,6 +16,7 @@ Rules, as users see them:
 * The target column is read as integers if every cell is one, else as floats if every cell is
   one, else as strings (stripped of surrounding spaces). So "true"/"false" stay strings, and
   "nan" is an error in a numeric column but just a label among strings. Empty cells are errors.
+  Labels are encoded as class codes as they are read (see targets), never as a string array.
 
 Speed: a file without quote characters in its data rows goes through ``np.loadtxt``'s C parser
 (about as fast as CSV parsing gets in numpy). Anything that path does not accept cleanly — and
@@ -23,20 +28,22 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
 
-from .dataset import ParsedDataset
+from .dataset import EncodedTarget, ParsedDataset
 from .errors import DatasetError, Loc, error, join_names, plural, quote
 from .limits import IngestLimits, check_size
-from .names import find_name_problems
+from .names import find_name_problems, too_long
 from .numeric import FLOAT32_RANGE, first_nonfinite
-from .targets import classify_target
+from .targets import classify_target, encode_labels
 
 _FILE: Loc = ["file"]
 _NONFINITE_SPELLINGS = ("nan", "inf")  # also covers "infinity", any case and sign
+_QUOTE_RUNS = re.compile('"+')
 
 
 def parse_csv_dataset(data: bytes, *, target: str | None, limits: IngestLimits) -> ParsedDataset:
@@ -49,7 +56,7 @@ def parse_csv_dataset(data: bytes, *, target: str | None, limits: IngestLimits) 
         text = text.replace("\r\n", "\n").replace("\r", "\n")
 
     header, header_end = _read_header(text)
-    layout = _Layout.from_header(header, target, header_end)
+    layout = _Layout.from_header(header, target, header_end, limits)
 
     # Data rows counted from lines, before any cell is converted, so oversized uploads are
     # refused cheaply. With quotes a record may span lines, so the count is an upper bound.
@@ -69,15 +76,8 @@ def parse_csv_dataset(data: bytes, *, target: str | None, limits: IngestLimits) 
     else:
         X, target_cells, row_lines = _read_slow(text, layout, max_rows=len(rows))
 
-    y, kind, classes = classify_target(_target_values(target_cells, row_lines, layout))
-    return ParsedDataset(
-        X=X,
-        y=y,
-        feature_names=layout.feature_names,
-        target_name=layout.names[layout.target],
-        target_kind=kind,
-        classes=classes,
-    )
+    encoded = _target(target_cells, row_lines, layout, limits)
+    return ParsedDataset.of(X, encoded, layout.feature_names, layout.names[layout.target])
 
 
 def _decode(data: bytes) -> str:
@@ -100,7 +100,7 @@ def _decode(data: bytes) -> str:
 
 def _records(text: str) -> Iterator[tuple[int, int, list[str]]]:
     """(first line, last line, cells) of every non-blank CSV record, header included."""
-    reader = csv.reader(io.StringIO(text))
+    reader = csv.reader(io.StringIO(text), strict=True)
     end = 0
     while True:
         try:
@@ -108,12 +108,37 @@ def _records(text: str) -> Iterator[tuple[int, int, list[str]]]:
         except StopIteration:
             return
         except csv.Error as exc:
+            # Only a quoted cell still open at the end of the file ends the data early.
+            if reader.line_num > end and str(exc) == "unexpected end of data":
+                raise _unclosed_quote(text, end + 1) from None
             raise DatasetError.at(
                 _FILE, f"line {reader.line_num} of the file is not valid CSV: {exc}"
             ) from None
         start, end = end + 1, reader.line_num
         if cells:
             yield start, end, cells
+
+
+def _unclosed_quote(text: str, record_line: int) -> DatasetError:
+    """The error for a quote that the record starting on ``record_line`` never closes.
+
+    Strict parsing got to the end of the file inside a quoted cell, so every quote after the
+    opening one is a doubled (escaped) pair: the opening quote begins the last run of an odd
+    number of quotes.
+    """
+    offset = 0
+    for _ in range(record_line - 1):
+        offset = text.index("\n", offset) + 1
+    opening = offset
+    for run in _QUOTE_RUNS.finditer(text, offset):
+        if len(run.group()) % 2:
+            opening = run.start()
+    line = record_line + text.count("\n", offset, opening)
+    return DatasetError.at(
+        [*_FILE, f"line {line}"],
+        f"line {line} of the file opens a quoted value that is never closed; add the closing "
+        '\'"\' (a quote inside a quoted value is written twice: "")',
+    )
 
 
 def _read_header(text: str) -> tuple[list[str], int]:
@@ -132,9 +157,11 @@ class _Layout:
     header_end: int  # file line the header ends on
 
     @classmethod
-    def from_header(cls, header: list[str], target: str | None, header_end: int) -> _Layout:
+    def from_header(
+        cls, header: list[str], target: str | None, header_end: int, limits: IngestLimits
+    ) -> _Layout:
         names = [h.strip() for h in header]
-        _check_header(names)
+        _check_header(names, limits.max_name_chars)
         if target is None:
             return cls(names, len(names) - 1, header_end)
         wanted = target.strip()
@@ -176,7 +203,7 @@ class _Layout:
         )
 
 
-def _check_header(names: list[str]) -> None:
+def _check_header(names: list[str], max_chars: int) -> None:
     loc: Loc = [*_FILE, "header"]
     if len(names) < 2:
         only = names[0] if names else ""
@@ -190,7 +217,7 @@ def _check_header(names: list[str]) -> None:
             f"the header has only one column ({quote(only)}); a CSV dataset needs at least one "
             f"feature column and a target column{hint}",
         )
-    problems = find_name_problems(names)
+    problems = find_name_problems(names, max_chars)
     if not problems:
         return
     # A headerless file of numbers typically shows up here, as repeated "names" like '0'.
@@ -200,6 +227,8 @@ def _check_header(names: list[str]) -> None:
     messages = [
         f"column {p.index + 1} has an empty name"
         if p.problem == "empty"
+        else f"the name of column {p.index + 1}, {too_long(names[p.index], max_chars)}"
+        if p.problem == "long"
         else f"column {p.index + 1} has the same name as column {(p.first_index or 0) + 1}: "
         f"{quote(names[p.index])}{hint}"
         for p in problems
@@ -321,20 +350,32 @@ def _spells_nonfinite(cell: str) -> bool:
     return cell.strip().lstrip("+-").lower().startswith(_NONFINITE_SPELLINGS)
 
 
-def _target_values(cells: list[str], row_lines: list[int], layout: _Layout) -> np.ndarray:
-    """The target column as int64, else float64, else strings (see the module docstring)."""
+def _target(
+    cells: list[str], row_lines: list[int], layout: _Layout, limits: IngestLimits
+) -> EncodedTarget:
+    """The target column read as int64, else float64, else labels (see the module docstring),
+    and encoded."""
+
+    def refuse(k: int | None, problem: str) -> DatasetError:
+        if k is None:
+            name = layout.names[layout.target]
+            return DatasetError.at([*_FILE, name], f"column {quote(name)}: {problem}")
+        return layout.cell_error(k + 1, row_lines[k], layout.target, problem)
+
     values = [c.strip() for c in cells]
     for k, value in enumerate(values):
         if not value:
-            raise layout.cell_error(k + 1, row_lines[k], layout.target, "missing target value")
+            raise refuse(k, "missing target value")
     try:
-        return np.array(list(map(int, values)), dtype=np.int64)
+        ints = np.array(list(map(int, values)), dtype=np.int64)
     except (ValueError, OverflowError):
         pass  # not all integers, or beyond int64: try floats
+    else:
+        return classify_target(ints, limits=limits, refuse=refuse)
     try:
         floats = np.array(list(map(float, values)), dtype=np.float64)
     except ValueError:
-        return np.array(values, dtype=np.str_)
+        return encode_labels(values, limits=limits, refuse=refuse)
     bad = first_nonfinite(floats)
     if bad is not None:
         (k,) = bad
@@ -343,5 +384,5 @@ def _target_values(cells: list[str], row_lines: list[int], layout: _Layout) -> n
             if _spells_nonfinite(values[k])
             else f"{quote(values[k])} is too large for a number"
         )
-        raise layout.cell_error(k + 1, row_lines[k], layout.target, problem)
-    return floats
+        raise refuse(k, problem)
+    return classify_target(floats, limits=limits, refuse=refuse)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, NamedTuple
 
 import numpy as np
 
@@ -11,14 +11,23 @@ TargetKind = Literal["categorical", "continuous"]
 ClassValue = int | float | str | bool
 
 
+class EncodedTarget(NamedTuple):
+    """``y`` is class codes (unsigned) indexing ``classes`` when ``kind`` is "categorical",
+    else float64 values and ``classes`` is None."""
+
+    y: np.ndarray
+    kind: TargetKind
+    classes: list[ClassValue] | None
+
+
 @dataclass(frozen=True, eq=False)  # eq=False: comparing arrays with == is ambiguous
 class ParsedDataset:
     """A validated dataset.
 
     ``X`` is float32, C-contiguous, 2-D ``(n_samples, n_features)``, every value finite.
-    ``y`` is 1-D: int64 for integer targets (integral floats included), float64 for continuous
-    ones, bool for booleans, numpy unicode for strings. ``classes`` holds the sorted distinct
-    target values as plain Python scalars when ``target_kind`` is "categorical", else None.
+    ``classes`` holds the sorted distinct target values as plain Python scalars (int, bool or
+    str) when ``target_kind`` is "categorical", and ``y`` then holds each row's index into it,
+    in an unsigned dtype; for "continuous" targets ``classes`` is None and ``y`` is float64.
     """
 
     X: np.ndarray
@@ -40,6 +49,27 @@ class ParsedDataset:
             raise ValueError(f"{len(self.feature_names)} feature names for {X.shape[1]} features")
         if (self.classes is None) != (self.target_kind == "continuous"):
             raise ValueError("classes must be given exactly when target_kind is categorical")
+        if self.classes is None and y.dtype != np.float64:
+            raise ValueError(f"a continuous y must be float64, got {y.dtype}")
+        if self.classes is not None and y.dtype.kind != "u":
+            raise ValueError(f"a categorical y must hold class codes (unsigned), got {y.dtype}")
+
+    @classmethod
+    def of(
+        cls,
+        X: np.ndarray,
+        target: EncodedTarget,
+        feature_names: list[str],
+        target_name: str | None = None,
+    ) -> ParsedDataset:
+        return cls(
+            X=X,
+            y=target.y,
+            feature_names=feature_names,
+            target_name=target_name,
+            target_kind=target.kind,
+            classes=target.classes,
+        )
 
     @property
     def n_samples(self) -> int:
@@ -48,3 +78,10 @@ class ParsedDataset:
     @property
     def n_features(self) -> int:
         return int(self.X.shape[1])
+
+    def target_values(self) -> np.ndarray:
+        """The targets as values (labels for categorical ones). This builds the wide array the
+        codes avoid: for tests and small previews, never on the way to storage."""
+        if self.classes is None:
+            return self.y
+        return np.asarray(self.classes)[self.y]

@@ -13,12 +13,18 @@ from typing import Any
 import numpy as np
 import orjson
 
-from .dataset import ParsedDataset
+from .dataset import EncodedTarget, ParsedDataset
 from .errors import DatasetError, Loc, error, json_kind, json_repr, plural, quote
 from .limits import IngestLimits, check_size
-from .names import default_feature_names, find_name_problems
+from .names import (
+    NameProblem,
+    check_dataset_name,
+    default_feature_names,
+    find_name_problems,
+    too_long,
+)
 from .numeric import FLOAT32_RANGE, first_nonfinite
-from .targets import classify_target
+from .targets import classify_target, encode_labels
 
 ALLOWED_KEYS = ("name", "features", "targets", "feature_names")
 _BODY: Loc = ["body"]
@@ -44,21 +50,18 @@ def parse_json_dataset(body: bytes, *, limits: IngestLimits) -> tuple[ParsedData
         )
     _check_keys(doc)
     name = doc.get("name")
+    check_dataset_name(name, loc=[*_BODY, "name"], limits=limits, what="name")
 
     features = doc["features"]
     n_rows, n_features = _feature_shape(features)
     # Before any per-cell work: refusing a huge matrix must stay cheap.
     check_size(limits, n_rows, n_features, loc=_BODY)
 
-    feature_names = _feature_names(doc.get("feature_names"), n_features)
-    raw_y = _targets(doc["targets"], n_rows)
+    feature_names = _feature_names(doc.get("feature_names"), n_features, limits)
+    target = _targets(doc["targets"], n_rows, limits)
     X = _feature_matrix(features)
 
-    y, kind, classes = classify_target(raw_y)
-    dataset = ParsedDataset(
-        X=X, y=y, feature_names=feature_names, target_name=None, target_kind=kind, classes=classes
-    )
-    return dataset, name
+    return ParsedDataset.of(X, target, feature_names), name
 
 
 def _load(body: bytes) -> Any:
@@ -160,7 +163,7 @@ def _not_a_number(value: Any) -> str:
     return msg
 
 
-def _feature_names(names: Any, n_features: int) -> list[str]:
+def _feature_names(names: Any, n_features: int, limits: IngestLimits) -> list[str]:
     loc: Loc = [*_BODY, "feature_names"]
     if names is None:
         return default_feature_names(n_features)
@@ -175,23 +178,24 @@ def _feature_names(names: Any, n_features: int) -> list[str]:
             f"has {plural(len(names), 'name')} but the rows of features have "
             f"{plural(n_features, 'value')}",
         )
-    problems = find_name_problems(names)
+    problems = find_name_problems(names, limits.max_name_chars)
     if problems:
         raise DatasetError(
-            [
-                error(
-                    [*loc, p.index],
-                    "empty name"
-                    if p.problem == "empty"
-                    else f"duplicate name {quote(names[p.index])} (also at index {p.first_index})",
-                )
-                for p in problems
-            ]
+            [error([*loc, p.index], _name_message(p, names, limits)) for p in problems]
         )
     return list(names)
 
 
-def _targets(targets: Any, n_rows: int) -> np.ndarray:
+def _name_message(problem: NameProblem, names: list[str], limits: IngestLimits) -> str:
+    name = names[problem.index]
+    if problem.problem == "empty":
+        return "empty name"
+    if problem.problem == "long":
+        return f"the name {too_long(name, limits.max_name_chars)}"
+    return f"duplicate name {quote(name)} (also at index {problem.first_index})"
+
+
+def _targets(targets: Any, n_rows: int, limits: IngestLimits) -> EncodedTarget:
     loc: Loc = [*_BODY, "targets"]
     if not isinstance(targets, list):
         raise DatasetError.at(loc, f"must be an array of target values, got {json_kind(targets)}")
@@ -223,11 +227,16 @@ def _targets(targets: Any, n_rows: int) -> np.ndarray:
             "all strings or all booleans",
         )
     (group,) = groups
-    if group == "string":
-        return np.array(targets, dtype=np.str_)
-    if group == "boolean":
-        return np.array(targets, dtype=np.bool_)
-    return _numeric_targets(targets, types)
+
+    def refuse(i: int | None, problem: str) -> DatasetError:
+        if i is None:
+            return DatasetError.at(loc, problem)
+        return DatasetError.at([*loc, i], f"target {i}: {problem}")
+
+    if group == "number":
+        return classify_target(_numeric_targets(targets, types), limits=limits, refuse=refuse)
+    # Labels go straight to codes: an array of them would be as wide as the longest, per row.
+    return encode_labels(targets, limits=limits, refuse=refuse)
 
 
 def _numeric_targets(targets: list[Any], types: set[type]) -> np.ndarray:

@@ -1,10 +1,28 @@
-"""Size limits of one dataset, checked before the expensive part of parsing."""
+"""Every limit on one dataset, in one place, and the size check done before parsing cells.
+
+Shape limits (413) bound the arrays; text limits (422) bound everything a dataset stores as
+text — its name, feature names and class labels — so that the stored size of a dataset stays
+a small constant times its cells whatever the upload holds.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from .errors import STATUS_TOO_LARGE, DatasetError, Loc, error
+
+MIB = 1024 * 1024
+#: Dataset names and feature (column) names.
+MAX_NAME_CHARS = 200
+#: Class labels (the values of a string target).
+MAX_LABEL_CHARS = 256
+#: Distinct classes of a string or boolean target.
+MAX_CLASSES = 1000
+# The decoded strings of an .npz (y, feature_names) may take as much memory as X does in
+# float32, and always 1 MiB: a '<U1000' y of 100,000 rows is 400 MB once inflated, from an
+# archive of a few hundred kB.
+STRING_BYTES_PER_CELL = 4
+MIN_STRING_BYTES = MIB
 
 
 @dataclass(frozen=True)
@@ -14,12 +32,26 @@ class IngestLimits:
     max_cells: int = 20_000_000  # rows × features
     max_rows: int | None = None
     max_features: int | None = None
+    max_name_chars: int = MAX_NAME_CHARS
+    max_label_chars: int = MAX_LABEL_CHARS
+    max_classes: int = MAX_CLASSES
 
     def __post_init__(self) -> None:
-        for name in ("max_cells", "max_rows", "max_features"):
+        for name in (
+            "max_cells",
+            "max_rows",
+            "max_features",
+            "max_name_chars",
+            "max_label_chars",
+            "max_classes",
+        ):
             value = getattr(self, name)
             if value is not None and value < 1:
                 raise ValueError(f"IngestLimits.{name} must be at least 1, got {value}")
+
+    def max_string_bytes(self, n_rows: int, n_features: int) -> int:
+        """How many bytes the decoded strings of one .npz array may take."""
+        return max(STRING_BYTES_PER_CELL * n_rows * n_features, MIN_STRING_BYTES)
 
 
 def check_size(

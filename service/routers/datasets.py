@@ -8,6 +8,7 @@ from fastapi import APIRouter, Header, Query, Request, Response, status
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
+from service.access import GuardedRoute
 from service.deps import DatasetDep, SettingsDep, StoreDep
 from service.errors import ApiError, problem_response
 from service.idempotent import bind, check_key, replay
@@ -15,6 +16,7 @@ from service.ingest import (
     DatasetError,
     IngestLimits,
     ParsedDataset,
+    check_dataset_name,
     parse_csv_dataset,
     parse_json_dataset,
     parse_npz_dataset,
@@ -23,7 +25,7 @@ from service.pagination import Cursor, Limit
 from service.schemas import LOCATION_HEADER, DatasetJSON, DatasetUpload
 from store import DatasetRecord, Page
 
-router = APIRouter(prefix="/v1/datasets", tags=["datasets"])
+router = APIRouter(prefix="/v1/datasets", tags=["datasets"], route_class=GuardedRoute)
 
 NPZ_MAGIC = b"PK\x03\x04"
 
@@ -39,7 +41,11 @@ UPLOAD_BODY: dict[str, Any] = {
 
 
 def _limits(settings: SettingsDep) -> IngestLimits:
-    return IngestLimits(max_cells=settings.max_dataset_cells)
+    return IngestLimits(
+        max_cells=settings.max_dataset_cells,
+        max_label_chars=settings.max_label_chars,
+        max_classes=settings.max_classes,
+    )
 
 
 def _refuse(error: DatasetError) -> ApiError:
@@ -66,9 +72,15 @@ async def _parse(
                 )
             form_target = form.get("target")
             target = target or (form_target if isinstance(form_target, str) else None)
-            data = await upload.read()
-            filename = (upload.filename or "").lower()
             name = upload.filename
+            check_dataset_name(
+                name,
+                loc=["body", "file", "filename"],
+                limits=limits,
+                what="the file's name, used as the dataset's name,",
+            )
+            data = await upload.read()
+            filename = (name or "").lower()
             if filename.endswith(".npz") or data.startswith(NPZ_MAGIC):
                 dataset = await run_in_threadpool(parse_npz_dataset, data, limits=limits)
             else:
@@ -116,7 +128,10 @@ async def create_dataset(
 ) -> DatasetRecord:
     check_key(idempotency_key)
     dataset, name, fingerprint_source = await _parse(request, target, _limits(settings))
-    earlier = replay(store, "datasets", idempotency_key, fingerprint_source, store.datasets.get)
+    # Everything below talks to Redis (and hashes up to 64 MB): in a thread, off the event loop.
+    earlier = await run_in_threadpool(
+        replay, store, "datasets", idempotency_key, fingerprint_source, store.datasets.get
+    )
     if earlier is not None:
         response.status_code = status.HTTP_200_OK
         response.headers["Location"] = f"/v1/datasets/{earlier.id}"
@@ -132,7 +147,8 @@ async def create_dataset(
             classes=dataset.classes,
         )
     )
-    twin = bind(
+    twin = await run_in_threadpool(
+        bind,
         store,
         "datasets",
         idempotency_key,

@@ -1,4 +1,4 @@
-"""/v1/jobs: submit, read, list, cancel, metrics history, live events."""
+"""/v1/jobs: submit, read, list, cancel, delete, metrics history, live events."""
 
 from __future__ import annotations
 
@@ -8,17 +8,20 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query, Request, Response, status
 from fastapi.responses import StreamingResponse
 
-from mlpforge.queueing import queue_for, send_training
+from mlpforge.queueing import send_training
+from service.access import GuardedRoute
 from service.admission import choose_task, resolve_params, runtime_limit
 from service.deps import JobDep, QueueDep, SettingsDep, StoreDep
-from service.errors import ApiError, not_found, problem_response
-from service.events import job_event_stream
+from service.errors import RETRY_AFTER, ApiError, not_found, problem_response
+from service.events import open_job_events
 from service.idempotent import bind, check_key, replay
 from service.pagination import Cursor, Limit
+from service.placement import place
 from service.schemas import LOCATION_HEADER, History, JobCreate
-from store import JobRecord, JobStatus, Page, TransitionRefused
+from store import JobRecord, JobStatus, Page, TooManyActiveJobs, TransitionRefused
+from store.ids import well_formed
 
-router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
+router = APIRouter(prefix="/v1/jobs", tags=["jobs"], route_class=GuardedRoute)
 
 EVENT_ID = re.compile(r"^\d{1,12}-\d{1,3}$")
 
@@ -48,28 +51,35 @@ def create_job(
     if earlier is not None:
         response.headers["Location"] = f"/v1/jobs/{earlier.id}"
         return earlier
-    dataset = store.datasets.get(body.dataset_id)
+    dataset = store.datasets.get(body.dataset_id) if well_formed("ds", body.dataset_id) else None
     if dataset is None:
         raise not_found("dataset", body.dataset_id)
-    if store.jobs.active_count() >= settings.max_active_jobs:
-        raise ApiError(
-            429,
-            f"this tenant already has {settings.max_active_jobs} queued or running jobs "
-            "(MLPFORGE_MAX_ACTIVE_JOBS); wait for some to finish",
-            headers={"Retry-After": "5"},
-        )
     task = choose_task(body, dataset)
     params = resolve_params(body, task, dataset, settings)
     max_runtime = runtime_limit(body, settings)
+    placement = place(
+        store.client, body.device, refuse_gpu_without_worker=settings.refuse_gpu_without_worker
+    )
     job = store.jobs.new_record(
         dataset_id=dataset.id,
         task=task,
         params=params.to_dict(),
         max_runtime_secs=max_runtime,
         device=body.device,
-        queue=queue_for(body.device),
+        requested_device=body.device,
+        queue=placement.queue,
+        warnings=placement.warnings,
     )
-    store.jobs.create(job)
+    try:
+        # Admitted and written in one step: concurrent submissions cannot overshoot the limit.
+        store.jobs.create(job, max_active=settings.max_active_jobs)
+    except TooManyActiveJobs:
+        raise ApiError(
+            429,
+            f"this tenant already has {settings.max_active_jobs} queued or running jobs "
+            "(MLPFORGE_MAX_ACTIVE_JOBS); wait for some to finish",
+            headers={"Retry-After": "5"},
+        ) from None
     twin = bind(store, "jobs", idempotency_key, raw, job.id, store.jobs.get, store.jobs.discard)
     if twin is not None:
         response.headers["Location"] = f"/v1/jobs/{twin.id}"
@@ -90,10 +100,13 @@ def create_job(
 def list_jobs(
     store: StoreDep,
     status_filter: Annotated[JobStatus | None, Query(alias="status")] = None,
+    dataset_id: Annotated[
+        str | None, Query(max_length=64, description="Only the jobs trained on this dataset.")
+    ] = None,
     limit: Limit = 20,
     cursor: Cursor = None,
 ) -> Page[JobRecord]:
-    return store.jobs.page(limit=limit, cursor=cursor, status=status_filter)
+    return store.jobs.page(limit=limit, cursor=cursor, status=status_filter, dataset_id=dataset_id)
 
 
 @router.get("/{job_id}", response_model=JobRecord, operation_id="get_job")
@@ -117,6 +130,28 @@ def cancel_job(job: JobDep, store: StoreDep) -> JobRecord:
         raise not_found("job", job.id) from None
 
 
+@router.delete(
+    "/{job_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    response_class=Response,
+    operation_id="delete_job",
+    summary="Delete a finished job (its model stays)",
+    responses={409: problem_response("The job is queued or running: cancel it first.")},
+)
+def delete_job(job: JobDep, store: StoreDep) -> Response:
+    try:
+        deleted = store.jobs.delete(job.id)
+    except TransitionRefused as refused:
+        raise ApiError(
+            409,
+            f"job {job.id} is {refused.job.status}; cancel it first "
+            f"(POST /v1/jobs/{job.id}/cancel), then delete it once it has finished",
+        ) from None
+    if not deleted:
+        raise not_found("job", job.id)  # deleted meanwhile by another request
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
 @router.get("/{job_id}/metrics", response_model=History, operation_id="get_job_metrics")
 def get_job_metrics(job: JobDep, store: StoreDep) -> History:
     return History.model_validate({"history": store.jobs.history(job.id)})
@@ -126,9 +161,16 @@ def get_job_metrics(job: JobDep, store: StoreDep) -> History:
     "/{job_id}/events",
     operation_id="stream_job_events",
     response_class=StreamingResponse,
-    responses={200: {"content": {"text/event-stream": {}}, "description": "Server-sent events"}},
+    responses={
+        200: {"content": {"text/event-stream": {}}, "description": "Server-sent events"},
+        429: problem_response(
+            "Too many requests, or this tenant already has MLPFORGE_MAX_STREAMS_PER_TENANT "
+            "event streams open.",
+            headers=RETRY_AFTER,
+        ),
+    },
 )
-def stream_job_events(
+async def stream_job_events(
     job: JobDep,
     store: StoreDep,
     request: Request,
@@ -146,7 +188,7 @@ def stream_job_events(
             json_schema_extra={"pattern": EVENT_ID.pattern},
         ),
     ] = None,
-) -> StreamingResponse:
+) -> Response:
     # Checked here rather than by FastAPI's `pattern`, to answer with what an event id looks like.
     for where, name, value in (
         ("header", "Last-Event-ID", last_event_id),
@@ -159,8 +201,4 @@ def stream_job_events(
                 errors=[{"loc": [where, name], "msg": "malformed event id"}],
             )
     start = last_event_id or after
-    return StreamingResponse(
-        job_event_stream(request, store, job.id, start or "0-0"),
-        media_type="text/event-stream",
-        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
-    )
+    return await open_job_events(request, tenant=store.tenant, job=job, start=start or "0-0")

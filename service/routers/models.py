@@ -5,31 +5,23 @@ from __future__ import annotations
 from collections.abc import Callable, Coroutine
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Request, Response, Security, status
-from fastapi.routing import APIRoute
-from fastapi.security import HTTPAuthorizationCredentials
+from fastapi import APIRouter, Query, Request, Response, status
 from starlette.concurrency import run_in_threadpool
 
 from engine import FittedModel
-from service.auth import api_key_scheme, bearer_scheme
-from service.deps import (
-    ModelCacheDep,
-    ModelDep,
-    StoreDep,
-    admit,
-    get_async_redis,
-    refuse_repeated_query,
-)
-from service.errors import ApiError, not_found
+from service.access import GuardedRoute, guard, tenant_of
+from service.deps import ModelCacheDep, ModelDep, StoreDep, get_async_redis
+from service.errors import ApiError, not_found, problem_response
 from service.model_cache import ModelCache
 from service.pagination import Cursor, Limit
 from service.prediction import parse_rows, predict_payload
 from service.schemas import Prediction, PredictRequest
 from store import ModelRecord, Page
+from store.ids import well_formed
 from store.keys import TenantKeys
 from store.models import AsyncModels
 
-router = APIRouter(prefix="/v1/models", tags=["models"])
+router = APIRouter(prefix="/v1/models", tags=["models"], route_class=GuardedRoute)
 
 PREDICT_BODY: dict[str, Any] = {
     "requestBody": {
@@ -39,8 +31,16 @@ PREDICT_BODY: dict[str, Any] = {
 }
 
 
-# Bodies up to this size are parsed and answered on the event loop; larger ones in a thread.
+# A small body is parsed on the event loop (parsing 32 KiB of JSON takes ~0.1 ms); a larger
+# one, in a thread.
 INLINE_BODY_BYTES = 32 * 1024
+# The forward pass runs on the event loop only while rows × (weights per row) stays under this:
+# about a millisecond of numpy. Deciding by the model's cost rather than the body's size keeps a
+# one-row request to a huge (or very deep) model off the loop, and a tiny model's batch on it.
+INLINE_WORK = 2_000_000
+# numpy's per-layer overhead, counted as this many multiply-adds per row (a deep, narrow model
+# costs ~10 µs per layer whatever its width).
+LAYER_WORK = 5_000
 # Model blobs up to this size are loaded on the event loop; larger ones in a thread.
 INLINE_BLOB_BYTES = 1024 * 1024
 # A loaded model is checked to still exist in Redis at least this often (see ModelCache).
@@ -49,6 +49,8 @@ RECHECK_SECS = 1.0
 
 async def cached_model(request: Request, tenant: str, model_id: str) -> FittedModel:
     """The model from this process's cache: Redis is asked at most once a second per model."""
+    if not well_formed("mdl", model_id):
+        raise not_found("model", model_id)
     cache: ModelCache = request.app.state.model_cache
     model = cache.get(tenant, model_id, max_age=RECHECK_SECS)
     if model is not None:
@@ -71,8 +73,20 @@ async def cached_model(request: Request, tenant: str, model_id: str) -> FittedMo
     return model
 
 
-def answer(model: FittedModel, body: bytes) -> bytes:
-    return predict_payload(model, parse_rows(body, model.n_features_in_))
+def work_per_row(model: FittedModel) -> int:
+    return model.n_parameters + LAYER_WORK * (len(model.hidden_layer_sizes) + 1)
+
+
+async def answer(model: FittedModel, body: bytes, max_rows: int) -> bytes:
+    """Parse and predict, each on the event loop only when it is cheap."""
+    if len(body) > INLINE_BODY_BYTES:
+        return await run_in_threadpool(
+            lambda: predict_payload(model, parse_rows(body, model.n_features_in_, max_rows))
+        )
+    X = parse_rows(body, model.n_features_in_, max_rows)
+    if X.shape[0] * work_per_row(model) <= INLINE_WORK:
+        return predict_payload(model, X)
+    return await run_in_threadpool(predict_payload, model, X)
 
 
 @router.get("", response_model=Page[ModelRecord], operation_id="list_models")
@@ -92,32 +106,25 @@ def delete_model(model: ModelDep, store: StoreDep, cache: ModelCacheDep) -> Resp
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-class PredictRoute(APIRoute):
+class PredictRoute(GuardedRoute):
     """Predict's route: documented from the endpoint's signature like any other, but each
     request calls the endpoint directly instead of through FastAPI's dependency solving, which
-    costs ~25 µs per dependency and was most of a one-row prediction's time. The security
-    schemes are called here exactly as FastAPI would call them. Route or router dependencies
-    are therefore not run: `prediction_router` must be included without any.
+    costs ~25 µs per dependency and was most of a one-row prediction's time. It runs the same
+    `guard` as every /v1 route first, before the body is read.
     """
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         endpoint = self.endpoint
 
         async def handle(request: Request) -> Response:
-            response: Response = await endpoint(
-                request,
-                request.path_params["model_id"],
-                await bearer_scheme(request),
-                await api_key_scheme(request),
-            )
+            await guard(request)
+            response: Response = await endpoint(request, request.path_params["model_id"])
             return response
 
         return handle
 
 
-# Predict has a router of its own, without the /v1 routers' shared dependencies: it is the hot
-# path. It runs the same checks inline, in the same order: key (401) and rate (429), repeated
-# query parameters (422), model (404).
+# Predict has a router of its own, whose routes take no dependencies: it is the hot path.
 prediction_router = APIRouter(prefix="/v1/models", tags=["models"], route_class=PredictRoute)
 
 
@@ -127,23 +134,18 @@ prediction_router = APIRouter(prefix="/v1/models", tags=["models"], route_class=
     operation_id="predict",
     summary="Predict with a trained model",
     openapi_extra=PREDICT_BODY,
+    responses={
+        413: problem_response(
+            "The body is over MLPFORGE_MAX_BODY_BYTES, or holds more rows than "
+            "MLPFORGE_MAX_PREDICT_ROWS."
+        )
+    },
 )
-async def predict(
-    request: Request,
-    model_id: str,
-    bearer: Annotated[HTTPAuthorizationCredentials | None, Security(bearer_scheme)],
-    api_key: Annotated[str | None, Security(api_key_scheme)],
-) -> Response:
-    tenant = await admit(request, bearer, api_key)
-    refuse_repeated_query(request)
-    model = await cached_model(request, tenant, model_id)
+async def predict(request: Request, model_id: str) -> Response:
+    model = await cached_model(request, tenant_of(request), model_id)
     body = await request.body()
-    # Small requests answer inline; big ones must not hold the event loop.
-    if len(body) <= INLINE_BODY_BYTES:
-        payload = answer(model, body)
-    else:
-        payload = await run_in_threadpool(answer, model, body)
-    return Response(payload, media_type="application/json")
+    max_rows: int = request.app.state.settings.max_predict_rows
+    return Response(await answer(model, body, max_rows), media_type="application/json")
 
 
 @router.get(

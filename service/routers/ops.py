@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import orjson
 import redis
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from service.deps import RedisDep
+from service.deps import get_async_redis
 from service.errors import PROBLEM_JSON, RETRY_AFTER, problem, problem_response
 from service.schemas import Health, Readiness
 from store import workers
+from store.connection import PoolExhausted
 
 router = APIRouter(tags=["operations"])
 
@@ -28,13 +29,21 @@ async def healthz() -> Health:
         503: problem_response("Redis does not answer.", schema="NotReady", headers=RETRY_AFTER)
     },
 )
-def readyz(client: RedisDep) -> JSONResponse:
+async def readyz(request: Request) -> JSONResponse:
+    # Awaited on the event loop: a blocking call here would wait for a thread under load,
+    # and orchestrators poll this often.
     try:
-        client.ping()
-        live = workers.count_live(client)
+        live = await workers.live_async(get_async_redis(request))
+    except PoolExhausted:
+        raise  # Redis is fine, this process is busy: the app's 503 "Server Busy"
     except (redis.ConnectionError, redis.TimeoutError):
         response = problem(503, "Redis does not answer", headers={"Retry-After": "2"})
         body = orjson.loads(response.body)
-        body.update({"redis": "unavailable", "workers": 0})
+        body.update({"redis": "unavailable", "workers": 0, "queues": {}})
         return JSONResponse(body, status_code=503, media_type=PROBLEM_JSON)
-    return JSONResponse({"redis": "ok", "workers": live})
+    ready = Readiness(
+        redis="ok",
+        workers=len({worker.hostname for worker in live}),
+        queues=workers.per_queue(live),
+    )
+    return JSONResponse(ready.model_dump())

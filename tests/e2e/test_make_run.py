@@ -97,6 +97,7 @@ def make_run(tmp_path: Path, isolated_redis: RedisServer) -> Iterator[MakeRun]:
     run = MakeRun(popen, log_path, f"http://127.0.0.1:{port}")
     try:
         wait_until(lambda: _healthy(run.base), 90, "make run's API")
+        wait_until(lambda: _live_workers(run.base) == 1, 60, "make run's worker")
         yield run
     finally:
         everything = descendants(popen.pid) | {popen.pid}
@@ -114,6 +115,11 @@ def _healthy(base: str) -> bool:
         return httpx.get(f"{base}/healthz", timeout=1).status_code == 200
     except httpx.HTTPError:
         return False
+
+
+def _live_workers(base: str) -> int:
+    answer = httpx.get(f"{base}/readyz", timeout=2)
+    return int(answer.json().get("workers", 0)) if answer.status_code == 200 else 0
 
 
 def _watch_health(run: MakeRun, stop: threading.Event) -> None:
@@ -151,7 +157,8 @@ def test_a_killed_worker_is_restarted_while_the_api_stays_up(make_run: MakeRun) 
     watcher.start()
     try:
         with httpx.Client(base_url=make_run.base, timeout=30) as client:
-            answer = client.post("/v1/datasets", json={"features": X.tolist(), "targets": y.tolist()})
+            data = {"features": X.tolist(), "targets": y.tolist()}
+            answer = client.post("/v1/datasets", json=data)
             assert answer.status_code == 201, answer.text
             job = submit(client, answer.json()["id"], params=PARAMS)
             progressed = lambda n: client.get(f"/v1/jobs/{job['id']}").json()["epoch"] >= n  # noqa: E731

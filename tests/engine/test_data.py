@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from engine import MLPParams, Trainer, fit
+from engine import FittedModel, MLPParams, Trainer, fit
 from engine.preprocessing import column_stats, encode_labels, standardize
 from engine.splitting import train_validation_split
 
@@ -109,3 +109,89 @@ def test_split_sizes_and_disjointness() -> None:
     train, val = train_validation_split(101, 0.2, rng, labels)
     assert val.size == 21
     assert set(labels[train]) == {0, 1, 2}  # every class keeps a training sample
+
+
+# ---- targets given as class indices plus the class table (how the service stores them) ----
+
+
+def _weights(model: FittedModel) -> list[np.ndarray]:
+    return [a for layer in model._layers for a in layer]
+
+
+def _codes(labels: np.ndarray) -> tuple[np.ndarray, list[Any]]:
+    table, codes = np.unique(labels, return_inverse=True)
+    return codes.astype(np.uint8), table.tolist()
+
+
+EARLY = MLPParams(
+    hidden_layer_sizes=(6,), max_iter=5, random_state=0, early_stopping=True, batch_size=16
+)
+
+
+@pytest.mark.parametrize(
+    "labels",
+    [
+        np.array(["ant", "bee", "cat", "a" * 300])[np.arange(120) % 4],
+        (np.arange(120) % 3 == 0),
+        np.array([-5, 7, 100])[np.arange(120) % 3],
+    ],
+    ids=["strings", "bools", "ints"],
+)
+def test_training_on_codes_is_training_on_the_labels(labels: np.ndarray) -> None:
+    X = np.random.default_rng(0).normal(size=(120, 4))
+    codes, classes = _codes(labels)
+    on_labels = Trainer(X, labels, task="classification", params=EARLY).run()
+    on_codes = Trainer(X, codes, task="classification", params=EARLY, classes=classes).run()
+    assert all(
+        np.array_equal(a, b) for a, b in zip(_weights(on_codes), _weights(on_labels), strict=True)
+    )
+    assert on_codes.classes_ is not None and on_labels.classes_ is not None
+    assert on_codes.classes_.dtype.kind == on_labels.classes_.dtype.kind
+    assert on_codes.classes_.tolist() == classes == on_labels.classes_.tolist()
+    assert on_codes.predict(X).tolist() == on_labels.predict(X).tolist()
+    assert type(on_codes.predict(X[:1]).tolist()[0]) is type(labels.tolist()[0])
+
+
+def test_resume_with_codes_is_bit_identical(blobs: tuple[np.ndarray, np.ndarray]) -> None:
+    X, labels = blobs
+    codes, classes = _codes(labels)
+    saved: list[bytes] = []
+    trainer = Trainer(X, codes, task="classification", params=EARLY, classes=classes)
+    full = trainer.run(on_epoch=lambda report: saved.append(trainer.checkpoint()))
+    resumed = Trainer.resume(X, codes, saved[1], classes=classes).run()
+    assert all(np.array_equal(a, b) for a, b in zip(_weights(resumed), _weights(full), strict=True))
+    # a checkpoint taken while training on the labels resumes on the codes, and back
+    on_labels: list[bytes] = []
+    by_labels = Trainer(X, labels, task="classification", params=EARLY)
+    by_labels.run(on_epoch=lambda report: on_labels.append(by_labels.checkpoint()))
+    crossed = Trainer.resume(X, codes, on_labels[1], classes=classes).run()
+    assert all(np.array_equal(a, b) for a, b in zip(_weights(crossed), _weights(full), strict=True))
+
+
+def test_regression_on_codes_trains_on_their_values() -> None:
+    X = np.random.default_rng(1).normal(size=(60, 3))
+    values = np.array([1, 4, 9, 16])[np.arange(60) % 4]
+    codes, classes = _codes(values)
+    on_values = Trainer(X, values, task="regression", params=P).run()
+    on_codes = Trainer(X, codes, task="regression", params=P, classes=classes).run()
+    assert np.array_equal(on_codes.predict(X), on_values.predict(X))
+    with pytest.raises(ValueError, match=r"^y: .*numeric"):
+        Trainer(X, codes, task="regression", params=P, classes=["a", "b", "c", "d"])
+
+
+@pytest.mark.parametrize(
+    "y,classes,message",
+    [
+        (np.array([0, 1, 2, 1]), ["a", "b"], r"^y: class indices must lie in \[0, 2\), got 2"),
+        (np.array([0, -1, 1, 1]), ["a", "b"], r"^y: class indices .* got -1"),
+        (np.array(["a", "b", "a", "b"]), ["a", "b"], "^y: with classes given, y must hold"),
+        (np.array([0.0, 1.0, 0.0, 1.0]), ["a", "b"], "^y: with classes given, y must hold"),
+        (np.array([0, 1, 0, 1]), ["b", "a"], "^classes: must be sorted and distinct"),
+        (np.array([0, 1, 0, 1]), ["a", "a"], "^classes: must be sorted and distinct"),
+        (np.array([0, 0, 0, 0]), ["a"], "^y: .*at least 2 classes"),
+        (np.array([0, 1, 0, 1]), [[1], [2]], "^classes: expected a list"),
+    ],
+)
+def test_bad_codes_or_classes_raise_value_error(y: Any, classes: Any, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        Trainer(np.zeros((4, 2)), y, task="classification", params=P, classes=classes)

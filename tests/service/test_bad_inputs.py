@@ -5,9 +5,12 @@ from __future__ import annotations
 import io
 
 import numpy as np
+import orjson
 import pytest
+import redis
 from fastapi.testclient import TestClient
 
+from store.keys import TenantKeys
 from tests.e2e.helpers import assert_problem
 
 GOOD = {"features": [[0, 1], [1, 0], [1, 1], [0, 0]], "targets": ["a", "b", "a", "b"]}
@@ -80,6 +83,86 @@ def test_size_limits(client: TestClient) -> None:
     assert_problem(response, 413, "limit")
     too_many_cells = {"features": [[0.0] * 100] * 600, "targets": [0] * 600}  # 60,000 > 50,000
     assert client.post("/v1/datasets", json=too_many_cells).status_code == 413
+
+
+def _stored_bytes(redis_client: redis.Redis, tenant: str, dataset_id: str) -> dict[str, int]:
+    keys = TenantKeys(tenant)
+    return {
+        part: int(redis_client.strlen(key))
+        for part, key in (
+            ("record", keys.dataset(dataset_id)),
+            ("X", keys.dataset_x(dataset_id)),
+            ("y", keys.dataset_y(dataset_id)),
+        )
+    }
+
+
+NPY_HEADER = 128  # what np.save writes before the data of a 1-D or 2-D array
+
+
+def test_one_long_label_does_not_amplify_the_stored_dataset(
+    client: TestClient, redis_client: redis.Redis, tenant: str
+) -> None:
+    """20,000 rows of short labels plus one at the 256-character limit: stored as strings
+    that was 20 MB of y (every row as wide as the longest label) from a 0.2 MB body."""
+    rows = 20_000
+    labels = ["a", "b"] * (rows // 2 - 1) + ["a", "L" * 256]
+    body = {"features": [[i % 5] for i in range(rows)], "targets": labels}
+    response = client.post("/v1/datasets", json=body)
+    assert response.status_code == 201, response.text
+    record = response.json()
+    assert record["classes"] == ["L" * 256, "a", "b"]
+    assert (record["target_kind"], record["n_distinct_targets"]) == ("categorical", 3)
+
+    stored = _stored_bytes(redis_client, tenant, record["id"])
+    assert stored["y"] <= rows * 1 + NPY_HEADER  # one byte a row: uint8 codes
+    assert stored["X"] <= rows * 4 + NPY_HEADER
+    class_table = len(orjson.dumps(record["classes"]))
+    assert stored["record"] <= 2048 + class_table
+    # The whole dataset: a small constant times its cells, plus its text.
+    assert sum(stored.values()) <= 8 * rows + class_table + 4096
+
+
+def test_a_label_over_the_limit_is_a_422_naming_row_and_limit(client: TestClient) -> None:
+    body = {"features": [[0], [1], [2]], "targets": ["a", "b", "x" * 1000]}
+    problem = assert_problem(client.post("/v1/datasets", json=body), 422, "target 2", "256")
+    assert problem["errors"][0]["loc"] == ["body", "targets", 2]
+    assert client.get("/v1/datasets").json()["data"] == []
+
+
+def test_an_npz_with_wide_string_labels_is_refused_before_it_is_inflated(
+    client: TestClient,
+) -> None:
+    """0.1 MB compressed, 80 MB once loaded: refused from y's header (and before, it was stored
+    as those 80 MB)."""
+    buffer = io.BytesIO()
+    np.savez_compressed(
+        buffer, X=np.zeros((20_000, 1), np.float32), y=np.full(20_000, "a", dtype="<U1000")
+    )
+    response = client.post("/v1/datasets", files={"file": ("wide.npz", buffer.getvalue())})
+    problem = assert_problem(response, 413, "y holds strings 1,000 characters wide")
+    assert problem["errors"][0]["loc"] == ["file", "y"]
+
+
+def test_a_long_file_name_is_refused_as_the_datasets_name(client: TestClient) -> None:
+    csv = b"a,label\n1,x\n2,y\n"
+    name = "d" * 300 + ".csv"
+    response = client.post("/v1/datasets", files={"file": (name, csv, "text/csv")})
+    problem = assert_problem(response, 422, "used as the dataset's name", "at most 200")
+    assert problem["errors"][0]["loc"] == ["body", "file", "filename"]
+
+
+def test_an_unclosed_csv_quote_is_refused_naming_its_line(client: TestClient) -> None:
+    csv = b'a,label\n1,x\n2,"y\n3,z\n4,w\n'  # was: 201, with 2 rows and one label "y\n3,z..."
+    response = client.post("/v1/datasets", files={"file": ("q.csv", csv, "text/csv")})
+    problem = assert_problem(response, 422, "line 3", "never closed")
+    assert problem["errors"][0]["loc"] == ["file", "line 3"]
+
+
+def test_a_target_beyond_float32_is_refused_at_upload(client: TestClient) -> None:
+    body = {"features": [[0], [1], [2]], "targets": [0.5, 1e39, 2.5]}
+    problem = assert_problem(client.post("/v1/datasets", json=body), 422, "target 1", "float32")
+    assert problem["errors"][0]["loc"] == ["body", "targets", 1]
 
 
 def test_unsupported_content_type(client: TestClient) -> None:

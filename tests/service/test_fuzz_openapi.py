@@ -73,6 +73,7 @@ FUZZ = settings(
 # Placeholders for path ids that the test replaces, just before the call, with a new resource.
 FRESH_DATASET = "@fresh-dataset"
 FRESH_QUEUED_JOB = "@fresh-queued-job"
+FRESH_FINISHED_JOB = "@fresh-finished-job"
 FRESH_MODEL = "@fresh-model"
 
 
@@ -153,6 +154,10 @@ class Fuzz:
         if placeholder == FRESH_QUEUED_JOB:
             job_id = _queued_job(self.store, self.datasets[0]).id
             self.queued_jobs.append(job_id)
+            return job_id
+        if placeholder == FRESH_FINISHED_JOB:  # for DELETE: cancelled while queued, so finished
+            job_id = _queued_job(self.store, self.datasets[0]).id
+            self.store.jobs.request_cancel(job_id)
             return job_id
         if placeholder == FRESH_MODEL:
             model = self.models[0]
@@ -266,6 +271,8 @@ def _real_ids(fuzz: Fuzz, label: str) -> list[dict[str, str]]:
         finished = {"job_id": fuzz.finished_job.id}
         if path.endswith("/events"):
             return [finished]  # a queued job's stream would wait for the job to finish
+        if method == "DELETE":  # the shared finished job must outlive the other operations
+            return [{"job_id": FRESH_FINISHED_JOB}, {"job_id": FRESH_QUEUED_JOB}]
         return [finished, {"job_id": FRESH_QUEUED_JOB}]
     return []
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import pickle
 import zipfile
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -14,6 +13,7 @@ import pytest
 
 from service.ingest import (
     DatasetError,
+    EncodedTarget,
     IngestLimits,
     ParsedDataset,
     classify_target,
@@ -21,46 +21,24 @@ from service.ingest import (
     parse_json_dataset,
     parse_npz_dataset,
 )
+from tests.service.ingest_helpers import (
+    LIMITS,
+    arrays_loaded,
+    as_json,
+    as_npz,
+    only,
+    parse_csv,
+    parse_json,
+    parse_npz,
+    refusal,
+)
 
-LIMITS = IngestLimits()
+
+def classify(y: np.ndarray) -> EncodedTarget:
+    return classify_target(y, limits=LIMITS)
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def as_json(doc: Any) -> bytes:
-    return orjson.dumps(doc)
-
-
-def as_npz(*, compressed: bool = False, **arrays: Any) -> bytes:
-    buf = io.BytesIO()
-    (np.savez_compressed if compressed else np.savez)(buf, **arrays)
-    return buf.getvalue()
-
-
-def parse_json(doc: Any, limits: IngestLimits = LIMITS) -> ParsedDataset:
-    body = doc if isinstance(doc, bytes) else as_json(doc)
-    return parse_json_dataset(body, limits=limits)[0]
-
-
-def parse_csv(text: str, target: str | None = None, limits: IngestLimits = LIMITS) -> ParsedDataset:
-    return parse_csv_dataset(text.encode(), target=target, limits=limits)
-
-
-def parse_npz(limits: IngestLimits = LIMITS, **arrays: Any) -> ParsedDataset:
-    return parse_npz_dataset(as_npz(**arrays), limits=limits)
-
-
-def refusal(parse: Callable[[], object]) -> DatasetError:
-    with pytest.raises(DatasetError) as info:
-        parse()
-    return info.value
-
-
-def only(err: DatasetError) -> tuple[list[str | int], str]:
-    """(loc, msg) of an error that must hold exactly one entry."""
-    assert len(err.errors) == 1, err.errors
-    return err.errors[0]["loc"], err.errors[0]["msg"]
 
 
 def assert_valid(ds: ParsedDataset) -> None:
@@ -114,17 +92,18 @@ def test_parsed_dataset_checks_its_invariants() -> None:
 # --------------------------------------------------------------------------- classify_target
 
 
-def test_classify_small_integers_are_classes() -> None:
-    y, kind, classes = classify_target(np.array([3, 1, 2, 1], dtype=np.int8))
+def test_classify_small_integers_are_classes_and_codes() -> None:
+    y, kind, classes = classify(np.array([3, 1, 2, 1], dtype=np.int8))
     assert kind == "categorical"
-    assert y.dtype == np.int64
+    assert y.dtype == np.uint8 and y.tolist() == [2, 0, 1, 0]  # indices into classes
     assert classes == [1, 2, 3]
     assert all(type(c) is int for c in classes)
 
 
-def test_classify_integral_floats_become_int64() -> None:
-    y, kind, classes = classify_target(np.array([1.0, 2.0, -0.0, 2.0]))
-    assert (kind, y.dtype, classes) == ("categorical", np.int64, [0, 1, 2])
+def test_classify_integral_floats_become_int_classes() -> None:
+    y, kind, classes = classify(np.array([1.0, 2.0, -0.0, 2.0]))
+    assert (kind, y.dtype, classes) == ("categorical", np.uint8, [0, 1, 2])
+    assert all(type(c) is int for c in classes or [])
 
 
 @pytest.mark.parametrize(
@@ -132,35 +111,41 @@ def test_classify_integral_floats_become_int64() -> None:
     [
         np.arange(101),  # more than 100 distinct integers
         np.array([0.5, 1.0, 2.0]),  # not integral
-        np.array([1.0, np.nan]),  # not finite
         np.array([1e20, 2.0]),  # integral but beyond int64
         np.array([2**64 - 1, 0], dtype=np.uint64),
     ],
 )
 def test_classify_continuous(values: np.ndarray) -> None:
-    y, kind, classes = classify_target(values)
+    y, kind, classes = classify(values)
     assert (kind, classes, y.dtype) == ("continuous", None, np.float64)
 
 
 def test_classify_100_distinct_integers_is_still_categorical() -> None:
-    assert classify_target(np.arange(100))[1] == "categorical"
+    assert classify(np.arange(100))[1] == "categorical"
 
 
-def test_classify_strings_and_bools() -> None:
-    y, kind, classes = classify_target(np.array(["b", "a", "b"]))
-    assert (kind, classes, y.dtype.kind) == ("categorical", ["a", "b"], "U")
-    y, kind, classes = classify_target(np.array([True, False, True]))
-    assert (kind, classes, y.dtype) == ("categorical", [False, True], np.bool_)
+def test_classify_strings_and_bools_as_codes() -> None:
+    y, kind, classes = classify(np.array(["b", "a", "b"]))
+    assert (kind, classes, y.dtype, y.tolist()) == ("categorical", ["a", "b"], np.uint8, [1, 0, 1])
+    y, kind, classes = classify(np.array([True, False, True]))
+    assert (kind, classes, y.dtype, y.tolist()) == (
+        "categorical",
+        [False, True],
+        np.uint8,
+        [1, 0, 1],
+    )
     assert all(type(c) is bool for c in classes or [])
-    # Many distinct strings are still classes: only integers are judged by count.
-    assert classify_target(np.array([f"s{i}" for i in range(500)]))[1] == "categorical"
+    # Many distinct strings are still classes: only integers are judged by count; past 256
+    # classes the codes need two bytes.
+    y, kind, _ = classify(np.array([f"s{i:03}" for i in range(500)]))
+    assert (kind, y.dtype) == ("categorical", np.uint16)
 
 
 def test_classify_refuses_what_parsers_must_handle() -> None:
     with pytest.raises(ValueError):
-        classify_target(np.zeros((2, 2)))
+        classify(np.zeros((2, 2)))
     with pytest.raises(TypeError):
-        classify_target(np.array([1, "a"], dtype=object))
+        classify(np.array([1, "a"], dtype=object))
 
 
 # --------------------------------------------------------------------------- JSON: happy paths
@@ -176,7 +161,7 @@ def test_json_int_targets() -> None:
     assert_valid(ds)
     assert name == "xor"
     assert ds.X.tolist() == [[0, 0], [0, 1], [1, 0], [1, 1]]
-    assert ds.y.dtype == np.int64
+    assert (ds.y.dtype, ds.y.tolist()) == (np.uint8, [0, 1, 1, 0])
     assert (ds.target_kind, ds.classes) == ("categorical", [0, 1])
     assert ds.feature_names == ["x0", "x1"]
     assert ds.target_name is None
@@ -184,18 +169,19 @@ def test_json_int_targets() -> None:
 
 def test_json_string_bool_and_float_targets() -> None:
     ds = parse_json({"features": [[1.5], [2.5], [3.5]], "targets": ["dog", "cat", "dog"]})
-    assert ds.y.dtype.kind == "U"
-    assert ds.y.tolist() == ["dog", "cat", "dog"]
+    assert (ds.y.dtype, ds.y.tolist()) == (np.uint8, [1, 0, 1])
+    assert ds.target_values().tolist() == ["dog", "cat", "dog"]
     assert ds.classes == ["cat", "dog"]
 
     ds = parse_json({"features": [[1], [2]], "targets": [True, False]})
-    assert (ds.y.dtype, ds.classes) == (np.bool_, [False, True])
+    assert (ds.y.dtype, ds.classes) == (np.uint8, [False, True])
+    assert ds.target_values().tolist() == [True, False]
 
     ds = parse_json({"features": [[1], [2]], "targets": [0.5, 2]})
     assert (ds.y.dtype, ds.target_kind, ds.classes) == (np.float64, "continuous", None)
 
     ds = parse_json({"features": [[1], [2]], "targets": [1.0, 2.0]})
-    assert (ds.y.dtype, ds.target_kind, ds.classes) == (np.int64, "categorical", [1, 2])
+    assert (ds.y.dtype, ds.target_kind, ds.classes) == (np.uint8, "categorical", [1, 2])
 
 
 def test_json_many_distinct_integers_are_continuous() -> None:
@@ -436,7 +422,7 @@ def test_csv_default_target_is_last_column() -> None:
     assert ds.feature_names == ["sepal", "petal"]
     assert ds.target_name == "species"
     np.testing.assert_array_equal(ds.X, np.array([[5.1, 1.4], [7.0, 4.7], [6.3, 6.0]], np.float32))
-    assert ds.y.dtype.kind == "U"
+    assert (ds.y.dtype, ds.y.tolist()) == (np.uint8, [0, 1, 2])
     assert ds.classes == ["setosa", "versicolor", "virginica"]
 
 
@@ -446,18 +432,18 @@ def test_csv_target_in_the_middle_bom_crlf_and_spaces() -> None:
     assert ds.feature_names == ["a", "b"]  # the BOM is not part of the first name
     assert ds.target_name == "label"
     assert ds.X.tolist() == [[1, 3], [4, 6], [7, 9]]
-    assert ds.y.tolist() == [2, 0, 2]
-    assert (ds.y.dtype, ds.classes) == (np.int64, [0, 2])
+    assert ds.target_values().tolist() == [2, 0, 2]
+    assert (ds.y.dtype, ds.classes) == (np.uint8, [0, 2])
 
 
 @pytest.mark.parametrize(
     ("cells", "dtype", "kind", "classes"),
     [
-        (["1", "2", "1"], np.int64, "categorical", [1, 2]),
-        (["1.0", "2", "1e0"], np.int64, "categorical", [1, 2]),
+        (["1", "2", "1"], np.uint8, "categorical", [1, 2]),
+        (["1.0", "2", "1e0"], np.uint8, "categorical", [1, 2]),
         (["0.5", "2", "-1"], np.float64, "continuous", None),
-        (["true", "false", "true"], np.str_, "categorical", ["false", "true"]),
-        (["cat", "1", "nan"], np.str_, "categorical", ["1", "cat", "nan"]),
+        (["true", "false", "true"], np.uint8, "categorical", ["false", "true"]),
+        (["cat", "1", "nan"], np.uint8, "categorical", ["1", "cat", "nan"]),
         ([str(2**70), "1", "2"], np.float64, "continuous", None),
     ],
 )
@@ -472,7 +458,7 @@ def test_csv_target_types(
 def test_csv_first_column_as_target_and_no_trailing_newline() -> None:
     ds = parse_csv("y,a,b\nu,1,2\nv,3,4", target="y")
     assert ds.X.tolist() == [[1, 2], [3, 4]]
-    assert ds.y.tolist() == ["u", "v"]
+    assert ds.target_values().tolist() == ["u", "v"]
 
 
 def test_csv_quoted_cells_give_the_same_result() -> None:
@@ -480,12 +466,13 @@ def test_csv_quoted_cells_give_the_same_result() -> None:
     quoted = parse_csv('"a","b","y"\n"1.5","2","x"\n"3","4e2","z"\n')
     np.testing.assert_array_equal(plain.X, quoted.X)
     np.testing.assert_array_equal(plain.y, quoted.y)
+    assert plain.classes == quoted.classes
     assert plain.feature_names == quoted.feature_names
 
 
 def test_csv_quoted_label_with_comma_and_newline() -> None:
     ds = parse_csv('a,b,label\n1,2,"red, dark"\n3,4,"multi\nline"\n5,6,plain\n')
-    assert ds.y.tolist() == ["red, dark", "multi\nline", "plain"]
+    assert ds.target_values().tolist() == ["red, dark", "multi\nline", "plain"]
     # a record spanning two lines shifts the file lines of the rows after it
     err = refusal(lambda: parse_csv('a,b,label\n1,2,"multi\nline"\n3,x,z\n'))
     assert only(err) == (
@@ -497,12 +484,16 @@ def test_csv_quoted_label_with_comma_and_newline() -> None:
 def test_csv_blank_lines_are_skipped() -> None:
     ds = parse_csv("\na,y\n1,p\n\n2,q\n\n\n")
     assert ds.X.tolist() == [[1], [2]]
-    assert ds.y.tolist() == ["p", "q"]
+    assert ds.target_values().tolist() == ["p", "q"]
 
 
 def test_csv_old_mac_line_endings_and_padded_target_name() -> None:
     ds = parse_csv("a, label \r1,x\r2,y\r", target=" label")
-    assert (ds.X.tolist(), ds.y.tolist(), ds.target_name) == ([[1], [2]], ["x", "y"], "label")
+    assert (ds.X.tolist(), ds.target_values().tolist(), ds.target_name) == (
+        [[1], [2]],
+        ["x", "y"],
+        "label",
+    )
 
 
 def test_csv_10000_by_784() -> None:
@@ -692,7 +683,7 @@ def test_npz_basic() -> None:
     ds = parse_npz(X=X, y=np.array([0, 1, 0, 1]))
     assert_valid(ds)
     np.testing.assert_array_equal(ds.X, X)
-    assert (ds.y.dtype, ds.classes, ds.target_kind) == (np.int64, [0, 1], "categorical")
+    assert (ds.y.dtype, ds.classes, ds.target_kind) == (np.uint8, [0, 1], "categorical")
     assert ds.feature_names == ["x0", "x1", "x2"]
     assert ds.target_name is None
 
@@ -704,12 +695,12 @@ def test_npz_feature_names_string_targets_and_conversions() -> None:
     )
     assert_valid(ds)
     assert ds.X.tolist() == [[0, 1], [2, 3], [4, 5]]
-    assert ds.y.dtype.kind == "U"
+    assert (ds.y.dtype, ds.y.tolist()) == (np.uint8, [1, 0, 1])
     assert ds.classes == ["a", "b"]
     assert ds.feature_names == ["height", "weight"]
 
     ds = parse_npz(X=np.ones((2, 2), bool), y=np.array([True, False]))
-    assert (ds.y.dtype, ds.classes) == (np.bool_, [False, True])
+    assert (ds.y.dtype, ds.classes) == (np.uint8, [False, True])
 
     ds = parse_npz(X=np.ones((3, 1)), y=np.array([1.5, 2.0, 3.0]))
     assert (ds.y.dtype, ds.target_kind) == (np.float64, "continuous")
@@ -726,7 +717,8 @@ def test_npz_compressed_10000_by_784() -> None:
         ds = parse_npz_dataset(as_npz(compressed=compressed, X=X, y=y), limits=LIMITS)
         assert_valid(ds)
         np.testing.assert_array_equal(ds.X, X)
-        np.testing.assert_array_equal(ds.y, y)
+        np.testing.assert_array_equal(ds.y, y)  # the classes are 0..9: codes equal labels
+        assert ds.y.dtype == np.uint8
 
 
 # --------------------------------------------------------------------------- NPZ: errors
@@ -808,8 +800,9 @@ def test_npz_float32_overflow_and_nan_target() -> None:
         ),
         (
             {"X": np.zeros((1, 2)), "y": np.array(["x" * 1001])},
-            ["file", "y"],
-            "y holds strings of up to 1,001 characters; at most 1,000 are supported",
+            ["file", "y", 0],
+            "y[0]: the label 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx…' has 1,001 characters; "
+            "at most 256 are allowed",
         ),
         (
             {"X": np.zeros((1, 2)), "y": np.array([b"\xff"])},
@@ -926,14 +919,7 @@ def test_npz_object_arrays_are_refused_by_allow_pickle_false(
 def test_npz_size_limit_is_read_from_the_header(monkeypatch: pytest.MonkeyPatch) -> None:
     # 30,000 × 784 zeros compress to a few hundred kB; the refusal must come before inflating.
     data = as_npz(compressed=True, X=np.zeros((30_000, 784), np.float32), y=np.zeros(30_000))
-    loaded: list[str] = []
-    real_getitem = np.lib.npyio.NpzFile.__getitem__
-
-    def spy_getitem(self: Any, key: str) -> Any:
-        loaded.append(key)
-        return real_getitem(self, key)
-
-    monkeypatch.setattr(np.lib.npyio.NpzFile, "__getitem__", spy_getitem)
+    loaded = arrays_loaded(monkeypatch)
     err = refusal(lambda: parse_npz_dataset(data, limits=LIMITS))
     assert err.status == 413
     assert only(err) == (

@@ -33,13 +33,20 @@ def model_id(store: Store, settings: Settings) -> str:
     X = rng.normal(size=(40, 3)).astype(np.float32)
     y = np.where(X[:, 0] > 0, "yes", "no")
     dataset = store.datasets.create(
-        X=X, y=y, name=None, feature_names=["a", "b", "c"], target_name=None,
-        target_kind="categorical", classes=["no", "yes"],
+        X=X,
+        y=y,
+        name=None,
+        feature_names=["a", "b", "c"],
+        target_name=None,
+        target_kind="categorical",
+        classes=["no", "yes"],
     )
     params = MLPParams(hidden_layer_sizes=(4,), max_iter=3, random_state=0)  # type: ignore[arg-type]
     job = store.jobs.new_record(
-        dataset_id=dataset.id, task="classification",
-        params=params.resolve("classification", 40).to_dict(), max_runtime_secs=60,
+        dataset_id=dataset.id,
+        task="classification",
+        params=params.resolve("classification", 40).to_dict(),
+        max_runtime_secs=60,
     )
     store.jobs.create(job)
     run_job(store.tenant, job.id, settings)
@@ -139,7 +146,9 @@ def test_predict_is_rate_limited_like_every_route(
     redis_url: str, tenant: str, model_id: str
 ) -> None:
     limited = Settings(
-        redis_url=redis_url, api_keys=f"{tenant}:key-{tenant}", rate_limit_per_second=1,
+        redis_url=redis_url,
+        api_keys=f"{tenant}:key-{tenant}",
+        rate_limit_per_second=1,
         rate_limit_burst=3,
     )
     headers = {"Authorization": f"Bearer key-{tenant}"}

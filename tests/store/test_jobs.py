@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
 import pytest
 import redis
 
-from store import LeaseHeld, StaleWorker, Store, TransitionRefused
+from store import LeaseHeld, StaleWorker, Store, TransitionRefused, queued
 
 
 @pytest.fixture
@@ -167,3 +172,72 @@ def test_a_mid_epoch_checkpoint_is_fenced(store: Store) -> None:
     with pytest.raises(StaleWorker):
         store.jobs.save_checkpoint(job_id, attempt=1, checkpoint=b"stale")
     assert store.jobs.checkpoint(job_id) == b"mid"
+
+
+def _monitored(store: Store, action: Callable[[], object], until: bytes) -> list[dict[str, Any]]:
+    """The commands Redis executes (MONITOR) while ``action`` runs, up to one containing
+    ``until``."""
+    seen: list[dict[str, Any]] = []
+    ready = threading.Event()
+
+    def watch() -> None:
+        with store.client.monitor() as monitor:
+            ready.set()
+            for command in monitor.listen():
+                seen.append(command)
+                if until.decode() in command["command"]:
+                    return
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    ready.wait(5)
+    time.sleep(0.1)  # MONITOR is registered once its first reply is read
+    action()
+    watcher.join(10)
+    assert not watcher.is_alive(), "the command never ran"
+    return seen
+
+
+def test_the_final_event_is_written_in_the_transaction_of_the_final_status(store: Store) -> None:
+    job_id = _job(store)
+    store.jobs.start(job_id, lease_secs=15)
+    store.jobs.record_epoch(job_id, attempt=1, entry=_entry(1), progress=0.5, checkpoint=None)
+    events = store.jobs.events_key(job_id)
+    seen = _monitored(
+        store,
+        lambda: store.jobs.finish(job_id, status="succeeded", attempt=1),
+        until=f"XADD {events} 1-1".encode(),
+    )
+    final = seen[-1]
+    # The same connection's commands, in order (other clients' are interleaved in MONITOR).
+    ours = [
+        c["command"].split(" ", 2)
+        for c in seen
+        if (c.get("client_address"), c.get("client_port"))
+        == (final.get("client_address"), final.get("client_port"))
+    ]
+    verbs = [parts[0] for parts in ours]
+    multi = len(verbs) - 1 - verbs[::-1].index("MULTI")
+    transaction = ours[multi:]
+    assert "EXEC" not in verbs[multi:], f"the final XADD ran after the EXEC: {verbs}"
+    assert ["SET", store.keys.job(job_id)] in [parts[:2] for parts in transaction]
+
+
+def test_a_queued_job_is_tracked_until_a_worker_starts_it(store: Store) -> None:
+    started, cancelled = _job(store), _job(store)
+    for job_id in (started, cancelled):
+        assert queued.waiting_since(store.client, store.tenant, job_id) is not None
+    store.jobs.start(started, lease_secs=15)
+    store.jobs.request_cancel(cancelled)
+    for job_id in (started, cancelled):
+        assert queued.waiting_since(store.client, store.tenant, job_id) is None
+
+
+def test_a_worker_records_the_device_it_trains_on(store: Store) -> None:
+    job = store.jobs.new_record(
+        dataset_id="ds_x", task="classification", params={}, max_runtime_secs=60,
+        device="auto", requested_device="auto",
+    )
+    store.jobs.create(job)
+    running = store.jobs.start(job.id, lease_secs=15, device="cpu")
+    assert (running.device, running.requested_device) == ("cpu", "auto")

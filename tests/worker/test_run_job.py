@@ -81,3 +81,16 @@ def test_a_deleted_dataset_fails_the_job_clearly(store: Store, settings: Setting
     failed = store.jobs.get(job_id)
     assert failed is not None and failed.status == "failed"
     assert failed.error is not None and "deleted" in failed.error.message
+
+
+def test_a_finished_job_keeps_history_and_events_for_the_retention(
+    redis_client: redis.Redis, tenant: str, redis_url: str
+) -> None:
+    store = Store(redis_client, tenant)
+    job_id = _job(store, hidden_layer_sizes=(4,), max_iter=3)
+    run_job(tenant, job_id, Settings(redis_url=redis_url, job_retention_secs=600))
+    job = store.jobs.get(job_id)
+    assert job is not None and job.status == "succeeded"
+    for key in (store.keys.job_history(job_id), store.keys.job_events(job_id)):
+        assert 0 < store.client.ttl(key) <= 600
+    assert store.client.ttl(store.keys.job(job_id)) == -1
