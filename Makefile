@@ -35,8 +35,14 @@ worker: $(BASE_STAMP)
 
 # The suite starts its own redis-server on a free port (tests/conftest.py); it never touches
 # another Redis unless MLPFORGE_TEST_REDIS names one.
+# The dashboard's and /docs' browser tests drive Debian's chromium (Playwright's own browser
+# download is never used): installed here when missing.
 test: $(DEV_STAMP)
 	@command -v redis-server >/dev/null || { echo "make test needs redis-server on PATH (apt-get install redis-server)"; exit 1; }
+	@command -v chromium >/dev/null || { echo "installing Debian's chromium for the browser tests"; \
+	  DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || \
+	  { echo "make test needs chromium (apt-get install chromium)"; exit 1; }
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(DEV_STAMP)

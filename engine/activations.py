@@ -15,8 +15,8 @@ from engine.xp import Array
 
 LEAKY_SLOPE = 0.01
 ELU_ALPHA = 1.0  # f'(z) = min(a + 1, 1) relies on alpha == 1
-_GELU_C = math.sqrt(2.0 / math.pi)
-_GELU_K = 0.044715
+GELU_C = math.sqrt(2.0 / math.pi)
+GELU_K = 0.044715
 
 Forward = Callable[[ModuleType, Array, Array], None]
 Derivative = Callable[[ModuleType, Array, Array, Array, Array | None], None]
@@ -59,10 +59,10 @@ def _elu(xp: ModuleType, z: Array, tmp: Array) -> None:
 def _gelu(xp: ModuleType, z: Array, tmp: Array) -> None:
     # tanh approximation: 0.5 z (1 + tanh(c (z + k z^3)))
     xp.multiply(z, z, out=tmp)
-    tmp *= _GELU_K
+    tmp *= GELU_K
     tmp += 1.0
     tmp *= z
-    tmp *= _GELU_C
+    tmp *= GELU_C
     xp.tanh(tmp, out=tmp)
     tmp += 1.0
     z *= tmp
@@ -107,13 +107,13 @@ def _d_elu(xp: ModuleType, a: Array, delta: Array, tmp: Array, z: Array | None) 
 def _d_gelu(xp: ModuleType, a: Array, delta: Array, tmp: Array, z: Array | None) -> None:
     assert z is not None, "gelu's derivative needs the pre-activation"
     z2 = z * z
-    t = xp.tanh(_GELU_C * z * (1.0 + _GELU_K * z2))
+    t = xp.tanh(GELU_C * z * (1.0 + GELU_K * z2))
     # d/dz = 0.5 (1 + t) + 0.5 z (1 - t^2) c (1 + 3 k z^2)
     xp.multiply(t, t, out=tmp)
     xp.subtract(1.0, tmp, out=tmp)
     tmp *= z
-    tmp *= _GELU_C * 0.5
-    tmp *= 1.0 + 3.0 * _GELU_K * z2
+    tmp *= GELU_C * 0.5
+    tmp *= 1.0 + 3.0 * GELU_K * z2
     t += 1.0
     t *= 0.5
     tmp += t

@@ -37,6 +37,9 @@ class PreparedData:
     x_scale: np.ndarray | None
     y_mean: np.ndarray | None
     y_scale: np.ndarray | None
+    # Sorted row indices of the early-stopping split (None without one: every row trains).
+    train_rows: np.ndarray | None = None
+    val_rows: np.ndarray | None = None
 
     @property
     def n_train(self) -> int:
@@ -118,6 +121,8 @@ def prepare(
         x_scale=x_scale,
         y_mean=y_mean,
         y_scale=y_scale,
+        train_rows=train_idx,
+        val_rows=val_idx,
     )
 
 

@@ -1,4 +1,9 @@
-"""Scores of fitted models, in numpy (scikit-learn's definitions)."""
+"""Scores of fitted models: scikit-learn's definitions, vectorised in numpy.
+
+Classification scores take class codes — each row's index into the model's classes — so labels
+never need comparing; regression scores take values in the target's units, 1-D or
+[n, n_outputs], averaged uniformly over outputs (scikit-learn's default).
+"""
 
 from __future__ import annotations
 
@@ -12,50 +17,90 @@ def accuracy(y_true: Any, y_pred: Any) -> float:
     return float(np.mean(y_true == y_pred))
 
 
-def log_loss(y_true: Any, proba: Any, classes: Any = None) -> float:
-    """Mean negative log-likelihood; probabilities clipped to [eps, 1 - eps] (float64 eps).
-
-    ``proba`` is [n, n_classes] with columns ordered as ``classes`` (default: np.unique(y_true)).
-    """
-    y_true = np.asarray(y_true)
-    p = np.asarray(proba, dtype=np.float64)
-    classes = np.unique(y_true) if classes is None else np.asarray(classes)
-    if p.ndim == 1:
-        p = np.column_stack([1.0 - p, p])
-    if p.shape[1] != classes.shape[0]:
-        raise ValueError(f"proba has {p.shape[1]} columns for {classes.shape[0]} classes")
-    idx = np.searchsorted(classes, y_true)
-    if np.any(idx >= classes.shape[0]) or np.any(
-        classes[np.minimum(idx, len(classes) - 1)] != y_true
-    ):
-        raise ValueError("y_true holds a label that is not among the classes")
-    eps = np.finfo(np.float64).eps
-    p = np.clip(p, eps, 1.0 - eps)
-    return float(-np.mean(np.log(p[np.arange(p.shape[0]), idx])))
-
-
-def macro_f1(y_true: Any, y_pred: Any) -> float:
-    """Unweighted mean of the per-class F1 over the labels in y_true or y_pred."""
-    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
-    labels, inv = np.unique(np.concatenate([y_true, y_pred]), return_inverse=True)
-    t, p = inv[: y_true.shape[0]], inv[y_true.shape[0] :]
-    k = labels.shape[0]
+def _counts(true_codes: Any, pred_codes: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(true positives, rows, predictions) per class code."""
+    t = np.asarray(true_codes, dtype=np.int64)
+    p = np.asarray(pred_codes, dtype=np.int64)
+    k = int(max(t.max(initial=-1), p.max(initial=-1))) + 1
     tp = np.bincount(t[t == p], minlength=k).astype(np.float64)
-    n_true = np.bincount(t, minlength=k).astype(np.float64)
-    n_pred = np.bincount(p, minlength=k).astype(np.float64)
-    denom = n_true + n_pred
-    f1 = np.divide(2 * tp, denom, out=np.zeros(k), where=denom > 0)
-    return float(f1.mean())
+    return tp, np.bincount(t, minlength=k).astype(np.float64), np.bincount(p, minlength=k)
+
+
+def balanced_accuracy(true_codes: Any, pred_codes: Any) -> float:
+    """The mean recall of the classes present in ``true_codes`` (balanced_accuracy_score)."""
+    tp, n_true, _ = _counts(true_codes, pred_codes)
+    present = n_true > 0
+    return float(np.mean(tp[present] / n_true[present]))
+
+
+def f1_macro(true_codes: Any, pred_codes: Any) -> float:
+    """Unweighted mean F1 over the classes that occur as a truth or a prediction
+    (f1_score(average="macro"))."""
+    tp, n_true, n_pred = _counts(true_codes, pred_codes)
+    seen = (n_true + n_pred) > 0
+    return float(np.mean(2 * tp[seen] / (n_true + n_pred)[seen]))
+
+
+def log_loss(true_codes: Any, proba: Any) -> float:
+    """Mean negative log-probability of each row's class; ``proba`` is [n, n_classes] in code
+    order, clipped to [eps, 1 - eps] with its own dtype's eps (as scikit-learn does)."""
+    p = np.asarray(proba)
+    codes = np.asarray(true_codes, dtype=np.int64)
+    eps = np.finfo(p.dtype if p.dtype.kind == "f" else np.float64).eps
+    picked = np.clip(p[np.arange(p.shape[0]), codes], eps, 1 - eps)
+    return float(-np.mean(np.log(picked.astype(np.float64))))
+
+
+def roc_auc(true_codes: Any, positive_score: Any) -> float:
+    """Area under the ROC curve of a binary problem (roc_auc_score): the probability that a
+    random positive (code 1) scores above a random negative, ties counting one half — the
+    Mann-Whitney statistic over average ranks. NaN when one class is absent."""
+    positive = np.asarray(true_codes) == 1
+    n_pos = int(positive.sum())
+    n_neg = positive.shape[0] - n_pos
+    if n_pos == 0 or n_neg == 0:
+        return float("nan")
+    ranks = _average_ranks(np.asarray(positive_score, dtype=np.float64))
+    return float((ranks[positive].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
+
+
+def _average_ranks(values: np.ndarray) -> np.ndarray:
+    """1-based ranks, tied values sharing the mean of their ranks (scipy's rankdata)."""
+    order = np.argsort(values, kind="mergesort")
+    ordered = values[order]
+    starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
+    ends = np.r_[starts[1:], ordered.shape[0]]
+    group = np.cumsum(np.r_[True, ordered[1:] != ordered[:-1]]) - 1
+    ranks = np.empty(values.shape[0])
+    ranks[order] = ((starts + ends + 1) / 2)[group]
+    return ranks
+
+
+def _columns(y: Any) -> np.ndarray:
+    a = np.asarray(y, dtype=np.float64)
+    return a.reshape(a.shape[0], -1)
+
+
+def rmse(y_true: Any, y_pred: Any) -> float:
+    """Root mean squared error (root_mean_squared_error)."""
+    t, p = _columns(y_true), _columns(y_pred)
+    return float(np.sqrt(((t - p) ** 2).mean(axis=0)).mean())
+
+
+def mae(y_true: Any, y_pred: Any) -> float:
+    """Mean absolute error (mean_absolute_error)."""
+    t, p = _columns(y_true), _columns(y_pred)
+    return float(np.abs(t - p).mean(axis=0).mean())
 
 
 def r2(y_true: Any, y_pred: Any) -> float:
-    """Coefficient of determination, averaged uniformly over outputs.
+    """Coefficient of determination (r2_score).
 
     An output whose true values are constant scores 1.0 if predicted exactly, else 0.0
-    (scikit-learn's convention).
+    (scikit-learn's convention; for a single row scikit-learn gives NaN, see
+    engine.evaluation).
     """
-    t = np.asarray(y_true, dtype=np.float64).reshape(len(y_true), -1)
-    p = np.asarray(y_pred, dtype=np.float64).reshape(len(y_pred), -1)
+    t, p = _columns(y_true), _columns(y_pred)
     ss_res = ((t - p) ** 2).sum(axis=0)
     ss_tot = ((t - t.mean(axis=0)) ** 2).sum(axis=0)
     scores = np.ones(t.shape[1])
@@ -63,30 +108,3 @@ def r2(y_true: Any, y_pred: Any) -> float:
     scores[nonzero] = 1.0 - ss_res[nonzero] / ss_tot[nonzero]
     scores[~nonzero & (ss_res != 0)] = 0.0
     return float(scores.mean())
-
-
-def rmse(y_true: Any, y_pred: Any) -> float:
-    """Root mean squared error, averaged uniformly over outputs."""
-    t = np.asarray(y_true, dtype=np.float64).reshape(len(y_true), -1)
-    p = np.asarray(y_pred, dtype=np.float64).reshape(len(y_pred), -1)
-    return float(np.sqrt(((t - p) ** 2).mean(axis=0)).mean())
-
-
-def mae(y_true: Any, y_pred: Any) -> float:
-    t = np.asarray(y_true, dtype=np.float64).reshape(len(y_true), -1)
-    p = np.asarray(y_pred, dtype=np.float64).reshape(len(y_pred), -1)
-    return float(np.abs(t - p).mean())
-
-
-def classification_metrics(y_true: Any, proba: Any, classes: Any) -> dict[str, float]:
-    classes = np.asarray(classes)
-    y_pred = classes[np.argmax(np.asarray(proba), axis=1)]
-    return {
-        "accuracy": accuracy(y_true, y_pred),
-        "log_loss": log_loss(y_true, proba, classes),
-        "macro_f1": macro_f1(y_true, y_pred),
-    }
-
-
-def regression_metrics(y_true: Any, y_pred: Any) -> dict[str, float]:
-    return {"r2": r2(y_true, y_pred), "rmse": rmse(y_true, y_pred), "mae": mae(y_true, y_pred)}

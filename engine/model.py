@@ -10,7 +10,7 @@ from engine.architecture import count_parameters
 from engine.network import predict_output
 from engine.params import MLPParams, Task
 from engine.preprocessing import standardize
-from engine.report import EpochReport
+from engine.report import EPOCH_METRICS, EpochReport
 
 
 class FittedModel:
@@ -94,16 +94,10 @@ class FittedModel:
         return [(w.astype(np.float32), b.astype(np.float32)) for w, b in self._layers]
 
     def final_metrics(self) -> dict[str, float | None]:
-        """loss, val_loss, val_score and learning_rate of the last epoch (None when absent)."""
-        if not self.history:
-            return {"loss": None, "val_loss": None, "val_score": None, "learning_rate": None}
-        last = self.history[-1]
-        return {
-            "loss": last["loss"],
-            "val_loss": last["val_loss"],
-            "val_score": last["val_score"],
-            "learning_rate": last["learning_rate"],
-        }
+        """loss, val_loss, val_score, train_rmse and learning_rate of the last epoch (None
+        when absent)."""
+        last: dict[str, Any] = dict(self.history[-1]) if self.history else {}
+        return {key: last.get(key) for key in EPOCH_METRICS}
 
     def metadata(self) -> dict[str, Any]:
         """JSON-able description: task, classes, shapes, params, versions."""

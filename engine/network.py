@@ -142,6 +142,11 @@ class Network:
             delta = below
         return loss + self._add_penalties(n)
 
+    def outputs(self, n: int) -> Array:
+        """The output layer of the last ``train_batch`` of n rows: for an identity head, the
+        batch's predictions (the regression heads leave it untouched)."""
+        return self._plan(n).acts[-1]
+
     def _add_penalties(self, n: int) -> float:
         """scikit-learn's L2 (0.5 alpha ||W||^2 / n) and the L1 term (l1 ||W||_1 / n)."""
         tmp = self._penalty_tmp

@@ -10,8 +10,21 @@ class EpochReport(TypedDict):
     loss: float  # mean training loss of the epoch, penalties included (scikit-learn's loss_)
     val_loss: float | None  # data loss on the validation split (early stopping only)
     val_score: float | None  # accuracy / R^2 on the validation split (early stopping only)
+    # Regression only: the root mean squared error of the epoch's training predictions in the
+    # target's own units (undoing the standardization `loss` is measured in), taken as `loss`
+    # is, at the weights each mini-batch saw; averaged uniformly over outputs.
+    train_rmse: float | None
     learning_rate: float  # the rate used during this epoch
     seconds: float  # wall time of this epoch
+
+
+# What a job shows as its latest metrics (and a model as its final ones): the report less its
+# bookkeeping (epoch, seconds).
+EPOCH_METRICS: tuple[str, ...] = ("loss", "val_loss", "val_score", "train_rmse", "learning_rate")
+
+
+def _optional(value: Any) -> float | None:
+    return None if value is None else float(value)
 
 
 def history_from_json(items: Any) -> list[EpochReport]:
@@ -21,8 +34,10 @@ def history_from_json(items: Any) -> list[EpochReport]:
             EpochReport(
                 epoch=int(it["epoch"]),
                 loss=float(it["loss"]),
-                val_loss=None if it["val_loss"] is None else float(it["val_loss"]),
-                val_score=None if it["val_score"] is None else float(it["val_score"]),
+                val_loss=_optional(it["val_loss"]),
+                val_score=_optional(it["val_score"]),
+                # Absent from histories written before it existed.
+                train_rmse=_optional(it.get("train_rmse")),
                 learning_rate=float(it["learning_rate"]),
                 seconds=float(it["seconds"]),
             )

@@ -30,6 +30,7 @@ from engine.network import Network
 from engine.optimizers import make_optimizer
 from engine.params import MLPParams, Task
 from engine.report import EpochReport, history_from_json
+from engine.residuals import SquaredResiduals
 from engine.schedules import LearningRateSchedule
 from engine.stopping import StoppingRule
 from engine.validation import check_task
@@ -152,6 +153,9 @@ class Trainer:
         self._ybuf = self.xp.empty((p.batch_size, self.data.Y_train.shape[1]), dtype=self.dtype)
 
         self.stopping = StoppingRule(p.tol, p.n_iter_no_change)
+        # True once the stopping rule ended the fit; False while it runs, and when max_iter
+        # ended it (scikit-learn's ConvergenceWarning).
+        self.converged = False
         self.epoch = 0
         self.history = []
         self._samples_seen = 0
@@ -192,13 +196,16 @@ class Trainer:
                 if should_stop is not None and should_stop():
                     raise FitCancelled(self.epoch)
                 started = time.perf_counter()
-                loss = self._train_epoch(should_stop, stop_check_every)
-                report = self._end_epoch(loss, started)
+                loss, train_rmse = self._train_epoch(should_stop, stop_check_every)
+                report = self._end_epoch(loss, train_rmse, started)
                 if on_epoch is not None:
                     on_epoch(report)
         return self.model()
 
-    def _train_epoch(self, should_stop: Callable[[], bool] | None, every: int) -> float:
+    def _train_epoch(
+        self, should_stop: Callable[[], bool] | None, every: int
+    ) -> tuple[float, float | None]:
+        """The epoch's mean loss, and its training RMSE in target units (regression)."""
         xp, net, data = self.xp, self.net, self.data
         n, batch = data.n_train, self.params.batch_size
         assert isinstance(batch, int)
@@ -210,6 +217,10 @@ class Trainer:
         else:
             order = xp.asarray(self._rng.permutation(n)) if self.params.shuffle else None
             first, total = 0, 0.0
+        residuals = None
+        if self.task == "regression":
+            sums = None if resumed is None else resumed.squared_residuals
+            residuals = SquaredResiduals(xp, data.y_scale, data.n_outputs, sums)
         lr, clip = self.schedule.lr, self.params.clip_grad_norm
         rng = self._rng if self.params.dropout else None
         last_progress = time.monotonic()
@@ -222,7 +233,10 @@ class Trainer:
                     and time.monotonic() - last_progress >= self._progress_every
                 ):
                     self._position = EpochPosition(
-                        None if order is None else to_host(order), start, total
+                        None if order is None else to_host(order),
+                        start,
+                        total,
+                        None if residuals is None else residuals.sums(),
                     )
                     try:
                         self._on_progress()
@@ -241,15 +255,17 @@ class Trainer:
             if not math.isfinite(loss):
                 raise DivergenceError(self.epoch + 1, "loss")
             total += loss * rows
+            if residuals is not None:
+                residuals.add(net.outputs(rows), yb)
             if clip is not None:
                 net.clip_gradient(clip)
             self.optimizer.step(net.params, net.grads, lr)
         if not bool(xp.isfinite(net.params).all()):
             raise DivergenceError(self.epoch + 1, "weights")
         self._samples_seen += n
-        return total / n
+        return total / n, None if residuals is None else residuals.rmse(n)
 
-    def _end_epoch(self, loss: float, started: float) -> EpochReport:
+    def _end_epoch(self, loss: float, train_rmse: float | None, started: float) -> EpochReport:
         """scikit-learn's end of iteration: scores, patience, schedule, stopping rule."""
         epoch = self.epoch + 1
         val_loss, val_score = self._validate()
@@ -261,7 +277,9 @@ class Trainer:
         finished = epoch >= self.max_epochs
         if self.stopping.exhausted:
             if self.schedule.should_stop():
-                finished = True
+                # Stopped by the rule, even on the last allowed epoch: scikit-learn breaks out
+                # of its loop before it would warn that max_iter was reached.
+                finished = self.converged = True
             else:
                 self.stopping.reset_patience()
         if finished and self._best_params is not None:
@@ -271,6 +289,7 @@ class Trainer:
             loss=float(loss),
             val_loss=val_loss,
             val_score=val_score,
+            train_rmse=train_rmse,
             learning_rate=lr_used,
             seconds=time.perf_counter() - started,
         )
@@ -300,6 +319,12 @@ class Trainer:
         return float(loss), score
 
     # -- results ------------------------------------------------------------------------------
+
+    @property
+    def split(self) -> tuple[np.ndarray | None, np.ndarray | None]:
+        """(training rows, validation rows) of the data, as sorted indices; (None, None)
+        without early stopping, when every row trains."""
+        return self.data.train_rows, self.data.val_rows
 
     def model(self) -> FittedModel:
         """The model with the current weights (the restored best ones once finished)."""
@@ -355,11 +380,13 @@ class Trainer:
             "schedule": self.schedule.state(),
             "stopping": self.stopping.state(),
             "finished": self._finished,
+            "converged": self.converged,
         }
         if self._position is not None:
             state["position"] = {
                 "next_start": self._position.next_start,
                 "total": self._position.total,
+                "squared_residuals": self._position.squared_residuals,
             }
             if self._position.order is not None:
                 arrays["position.order"] = self._position.order.astype(np.int64)
@@ -385,6 +412,7 @@ class Trainer:
             self._samples_seen = int(doc["samples_seen"])
             self.history = history_from_json(doc["history"])
             self._finished = bool(doc["finished"])
+            self.converged = bool(doc.get("converged", False))  # older checkpoints lack it
             if "position" in doc:
                 self._position = _position_from(arrays, doc["position"], self.data.n_train)
         except (KeyError, TypeError, ValueError) as exc:
@@ -398,6 +426,7 @@ class EpochPosition:
     order: np.ndarray | None
     next_start: int
     total: float
+    squared_residuals: list[float] | None = None  # regression: see SquaredResiduals
 
 
 def _position_from(
@@ -411,7 +440,9 @@ def _position_from(
         order.shape != (n_train,) or not np.array_equal(np.sort(order), np.arange(n_train))
     ):
         raise ValueError("position.order is not a permutation of the training rows")
-    return EpochPosition(order, next_start, total)
+    sums = doc.get("squared_residuals")
+    squared = None if sums is None else [float(v) for v in sums]
+    return EpochPosition(order, next_start, total, squared)
 
 
 def fit(

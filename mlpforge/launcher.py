@@ -21,6 +21,7 @@ import sys
 from pathlib import Path
 from urllib.parse import urlparse
 
+from mlpforge import metrics_dir
 from mlpforge.redis_server import RedisServer, answers
 from mlpforge.settings import settings_or_exit
 from mlpforge.supervisor import Child, Supervisor
@@ -122,6 +123,7 @@ def main(argv: list[str]) -> int:
     host, port = os.environ.get("HOST", "127.0.0.1"), os.environ.get("PORT", "8000")
     if mode in {"run", "worker"}:
         supervisor.add(Child("worker", worker_command()))
+    metrics_folder = metrics_dir.prepare(RUN_DIR) if mode in {"run", "api"} else None
     if mode in {"run", "api"}:
         supervisor.add(Child("api", api_command(host, port)))
     supervisor.start_all()
@@ -133,6 +135,7 @@ def main(argv: list[str]) -> int:
             flush=True,
         )
     supervisor.run()
+    metrics_dir.remove(metrics_folder)
     return 0
 
 

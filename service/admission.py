@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from engine import MLPParams, count_parameters
 from engine.cost import epoch_work
 from engine.errors import ParamError
@@ -28,6 +30,44 @@ def choose_task(body: JobCreate, dataset: DatasetRecord) -> str:
     if task == "classification" and dataset.n_distinct_targets < 2:
         raise invalid(["body", "task"], "classification needs at least 2 distinct target values")
     return task
+
+
+def check_test_dataset(task: str, dataset: DatasetRecord, test: DatasetRecord) -> None:
+    """A test set must be one the model can be scored on: as wide as the training data, with
+    numeric targets for regression and, for classification, only classes the training data
+    has. (When the training target is continuous and classified, its classes are not known
+    before training: the worker checks then, and warns instead of scoring.)"""
+    loc = ["body", "test_dataset_id"]
+    if test.n_features != dataset.n_features:
+        raise invalid(
+            loc,
+            f"the test dataset has {test.n_features} features; the training dataset has "
+            f"{dataset.n_features}",
+        )
+    if task == "regression":
+        if test.classes is not None and any(isinstance(c, str | bool) for c in test.classes):
+            raise invalid(loc, "regression needs numeric targets; the test dataset's are labels")
+        return
+    if dataset.classes is None:
+        return
+    if test.classes is None:
+        raise invalid(
+            loc,
+            "the test dataset's target is continuous; the model's classes are "
+            f"{_shown(dataset.classes)}",
+        )
+    known = {(type(c), c) for c in dataset.classes}
+    unknown = [c for c in test.classes if (type(c), c) not in known]
+    if unknown:
+        raise invalid(
+            loc,
+            f"the test dataset has classes the training dataset does not: {_shown(unknown)}",
+        )
+
+
+def _shown(labels: list[Any]) -> str:
+    more = f", … ({len(labels)} in all)" if len(labels) > 5 else ""
+    return ", ".join(repr(label) for label in labels[:5]) + more
 
 
 def check_classes(task: str, dataset: DatasetRecord, settings: Settings) -> None:

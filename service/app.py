@@ -12,11 +12,16 @@ from mlpforge import __version__
 from mlpforge.queueing import make_celery
 from mlpforge.settings import Settings, get_settings
 from service.body_limit import BodyLimitMiddleware, BodyLimits
+from service.dashboard import install_dashboard
+from service.docs import install_docs
 from service.errors import V1_PROBLEMS, install_error_handlers
 from service.headers import SecurityHeadersMiddleware
+from service.metrics.http import HttpMetricsMiddleware
+from service.metrics.redis_errors import count_redis_errors
 from service.model_cache import ModelCache
 from service.openapi import install_openapi
-from service.routers import datasets, jobs, models, ops
+from service.routers import datasets, inference, jobs, metrics, models, ops
+from service.v2.errors import V2ErrorMiddleware
 from store.connection import AsyncConnection, connect
 from store.event_hub import EventHub
 from store.rate_limit import RateLimiter
@@ -60,6 +65,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description=DESCRIPTION,
         lifespan=lifespan,
         swagger_ui_parameters={"persistAuthorization": True, "tryItOutEnabled": True},
+        # /docs and /redoc are service.docs's, with their assets served from the package.
+        docs_url=None,
+        redoc_url=None,
         # /v1/jobs/ is a 404, not a 307 whose Location would be built from the Host header.
         redirect_slashes=False,
     )
@@ -92,16 +100,29 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
 
     install_error_handlers(app)
+    count_redis_errors(app)
     app.add_middleware(
         BodyLimitMiddleware,
         limits=BodyLimits(
             data_bytes=settings.max_body_bytes, request_bytes=settings.max_request_bytes
         ),
     )
+    app.add_middleware(V2ErrorMiddleware)  # /v2 errors also carry V2's {"error": ...}
     app.add_middleware(SecurityHeadersMiddleware)
+    app.add_middleware(HttpMetricsMiddleware)  # outermost: sees every answer
     app.include_router(ops.router)
+    app.include_router(metrics.router)
+    app.include_router(inference.health_router)
     # Every /v1 route is a GuardedRoute: key and rate are checked before a body is read.
-    for router in (datasets.router, jobs.router, models.prediction_router, models.router):
+    for router in (
+        datasets.router,
+        jobs.router,
+        models.prediction_router,
+        models.router,
+        inference.router,
+    ):
         app.include_router(router, responses=V1_PROBLEMS)
     install_openapi(app)
+    install_docs(app)
+    install_dashboard(app)
     return app

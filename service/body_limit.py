@@ -19,8 +19,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.errors import problem
 
-# POST routes whose bodies are data, measured in megabytes rather than kilobytes.
-DATA_ROUTES = re.compile(r"^/v1/(datasets|models/[^/]+/predict)$")
+# POST routes whose bodies are data, measured in megabytes rather than kilobytes: uploads,
+# and predictions (/v1 predict, the V2 protocol's infer).
+DATA_ROUTES = re.compile(r"^/v1/(datasets|models/[^/]+/predict)$|^/v2/models/[^/]+/infer$")
 _UTF16_32_BOMS = (b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff")
 
 

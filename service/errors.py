@@ -23,17 +23,24 @@ PROBLEM_SCHEMAS = "#/components/schemas/"
 
 
 def problem_response(
-    description: str, *, schema: str = "Problem", headers: dict[str, str] | None = None
+    description: str,
+    *,
+    schema: str = "Problem",
+    headers: dict[str, str] | None = None,
+    example: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The OpenAPI entry of a problem+json response (for a route's ``responses=``).
 
     ``schema`` names a model of ``service.schemas`` that ``service.openapi`` registers;
-    ``headers`` maps each header always sent with this response to its description.
+    ``headers`` maps each header always sent with this response to its description;
+    ``example`` is a body it answers (see `problem_body`). Without one, ``service.openapi``
+    fills in an example for the status (one for each status, so that Swagger UI does not show
+    the schema's 404 under every status).
     """
-    entry: dict[str, Any] = {
-        "description": description,
-        "content": {PROBLEM_JSON: {"schema": {"$ref": PROBLEM_SCHEMAS + schema}}},
-    }
+    media: dict[str, Any] = {"schema": {"$ref": PROBLEM_SCHEMAS + schema}}
+    if example is not None:
+        media["example"] = example
+    entry: dict[str, Any] = {"description": description, "content": {PROBLEM_JSON: media}}
     if headers:
         entry["headers"] = {
             name: {"description": text, "required": True, "schema": {"type": "string"}}
@@ -43,6 +50,55 @@ def problem_response(
 
 
 RETRY_AFTER = {"Retry-After": "Seconds to wait before retrying."}
+
+
+def problem_body(
+    status: int,
+    detail: str,
+    *,
+    errors: list[dict[str, Any]] | None = None,
+    title: str | None = None,
+) -> dict[str, Any]:
+    """The problem+json body the API answers (also the documentation's examples)."""
+    phrase = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Error"
+    body: dict[str, Any] = {
+        "type": f"https://mlpforge.dev/problems/{phrase.lower().replace(' ', '-')}",
+        "title": title or phrase,
+        "status": status,
+        "detail": detail,
+    }
+    if errors is not None:
+        body["errors"] = errors
+    return body
+
+
+#: An example body for each status the API answers with, in the words it uses.
+PROBLEM_EXAMPLES: dict[int, dict[str, Any]] = {
+    400: problem_body(400, "the request body is not valid UTF-8 (invalid start byte at byte 0)"),
+    401: problem_body(
+        401, "an API key is required: send 'Authorization: Bearer <key>' or 'X-API-Key: <key>'"
+    ),
+    404: problem_body(404, "job 'job_0193a7b2c3d4e5f6a7b8c9d0' does not exist"),
+    409: problem_body(409, "the resource is not in a state that allows this request"),
+    413: problem_body(
+        413,
+        "the request body exceeds this route's limit of 65,536 bytes (MLPFORGE_MAX_REQUEST_BYTES)",
+    ),
+    415: problem_body(415, "Content-Encoding 'gzip' is not supported: send the body uncompressed"),
+    422: problem_body(
+        422,
+        "body.params.max_iter: Input should be greater than 0",
+        errors=[{"loc": ["body", "params", "max_iter"], "msg": "Input should be greater than 0"}],
+    ),
+    429: problem_body(429, "rate limit of 100 requests/s exceeded; retry in 0.42 s"),
+    500: problem_body(500, "an unexpected error occurred; it has been logged"),
+    503: problem_body(503, "the job store (Redis) is unavailable; retry shortly"),
+    507: problem_body(
+        507,
+        "the store (Redis) is full: nothing was saved; delete unused datasets and models, "
+        "or ask the operator to give Redis more memory",
+    ),
+}
 
 #: What any /v1 operation may answer besides its own responses.
 V1_PROBLEMS: dict[int | str, dict[str, Any]] = {
@@ -103,15 +159,7 @@ def problem(
     headers: dict[str, str] | None = None,
     title: str | None = None,
 ) -> JSONResponse:
-    phrase = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Error"
-    body: dict[str, Any] = {
-        "type": f"https://mlpforge.dev/problems/{phrase.lower().replace(' ', '-')}",
-        "title": title or phrase,
-        "status": status,
-        "detail": detail,
-    }
-    if errors is not None:
-        body["errors"] = errors
+    body = problem_body(status, detail, errors=errors, title=title)
     return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM_JSON)
 
 

@@ -30,6 +30,7 @@ from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from mlpforge.settings import Settings
 from service.errors import ApiError
+from service.schemas import job_public
 from store import JobRecord
 from store.connection import AsyncConnection
 from store.event_hub import EventHub, Follower
@@ -59,7 +60,8 @@ def _keep_alive() -> ServerSentEvent:
 
 
 def _status_body(job: JobRecord) -> bytes:
-    return orjson.dumps(job.model_dump(mode="json"))
+    """The job body, as GET /v1/jobs/{id} answers it."""
+    return orjson.dumps(job_public(job).model_dump(mode="json"))
 
 
 class JobEventStream:

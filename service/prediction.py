@@ -6,6 +6,7 @@ request is one C-level conversion instead of millions of Python objects being va
 
 from __future__ import annotations
 
+import time
 from itertools import chain
 from typing import Any
 
@@ -14,6 +15,7 @@ import orjson
 
 from engine import FittedModel
 from service.errors import ApiError, invalid
+from service.metrics.instruments import observe_prediction
 
 
 def too_many_rows(rows: int, max_rows: int) -> ApiError:
@@ -135,6 +137,13 @@ def _outputs_finite(outputs: np.ndarray) -> None:
 
 
 def predict_payload(model: FittedModel, X: np.ndarray) -> bytes:
+    began = time.perf_counter()
+    payload = _payload(model, X)
+    observe_prediction(X.shape[0], time.perf_counter() - began, protocol="v1")
+    return payload
+
+
+def _payload(model: FittedModel, X: np.ndarray) -> bytes:
     if model.task == "classification":
         with np.errstate(all="ignore"):
             probabilities = model.predict_proba(X)

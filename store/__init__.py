@@ -14,7 +14,6 @@ from store.models import Models
 from store.records import (
     FINISHED,
     DatasetRecord,
-    EpochMetrics,
     JobError,
     JobRecord,
     JobStatus,
@@ -59,7 +58,6 @@ class Store:
 __all__ = [
     "FINISHED",
     "DatasetRecord",
-    "EpochMetrics",
     "IdempotencyConflict",
     "JobError",
     "JobRecord",

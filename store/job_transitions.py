@@ -8,15 +8,15 @@ one's writes are refused with `StaleWorker`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import orjson
 import redis
 
 from store.ids import utcnow
-from store.keys import TenantKeys, job_member, queued_jobs, running_jobs
-from store.records import FINISHED, JobError, JobRecord, JobStatus
+from store.keys import TenantKeys, job_member, jobs_finished_counts, queued_jobs, running_jobs
+from store.records import FINISHED, Evaluation, JobError, JobRecord, JobStatus
 
 # Holds the most recent events of a job; SSE readers replay from here.
 EVENTS_MAXLEN = 100_000
@@ -142,7 +142,8 @@ class JobTransitions:
         epoch = int(entry["epoch"])
         history_key = self._k.job_history(job_id)
         payload = orjson.dumps(entry)
-        metrics = {k: entry.get(k) for k in ("loss", "val_loss", "val_score", "learning_rate")}
+        # The job's latest metrics: the entry less its bookkeeping.
+        metrics = {k: v for k, v in entry.items() if k not in ("epoch", "seconds")}
 
         def mutate(job: JobRecord) -> JobRecord:
             if job.attempts != attempt:
@@ -192,12 +193,17 @@ class JobTransitions:
         attempt: int | None,
         model_id: str | None = None,
         error: JobError | None = None,
+        evaluation: Evaluation | None = None,
+        converged: bool | None = None,
+        warnings: Sequence[str] = (),
     ) -> JobRecord:
         """Move to a final status (once), publish the final event, drop transient state.
 
         One MULTI: the final status, the final event (its id sorts after every progress event
         of the job), the removal of transient state and the retention of history and events.
         ``attempt`` None is the API acting on a job no worker holds (a queued cancel).
+        A succeeded job also gets its ``evaluation`` and ``converged``; ``warnings`` are added
+        to the job's.
         """
         assert status in FINISHED
 
@@ -213,6 +219,9 @@ class JobTransitions:
                 "finished_at": utcnow(),
                 "model_id": model_id,
                 "error": error,
+                "evaluation": evaluation,
+                "converged": converged,
+                "warnings": [*job.warnings, *warnings],
             }
             if status == "succeeded":
                 update["progress"] = 1.0
@@ -239,6 +248,7 @@ class JobTransitions:
             pipe.srem(self._k.active_jobs(), job_id)
             pipe.srem(running_jobs(), member)
             pipe.zrem(queued_jobs(), member)
+            pipe.hincrby(jobs_finished_counts(), job.status, 1)  # for /metrics
 
         return self._change(job_id, mutate, extra)
 

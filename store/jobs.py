@@ -7,6 +7,7 @@ and is listed in the global queued set (see store.queued) until a worker starts 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import orjson
@@ -21,7 +22,7 @@ from store.job_transitions import (
     TransitionRefused,
 )
 from store.keys import job_member, queued_jobs, running_jobs
-from store.pagination import page_ids
+from store.pagination import Records, recent_records, records_page
 from store.records import JobRecord, Page
 
 __all__ = [
@@ -34,7 +35,7 @@ __all__ = [
 ]
 
 # Admission and creation in one step: concurrent submissions cannot all pass the check.
-# KEYS: record, index, the tenant's active set, the global queued set.
+# KEYS: record, index, the tenant's active set, the global queued set, then one index per tag.
 # ARGV: record JSON, job id, limit (negative: none), queued-set member.
 _ADMIT_LUA = """
 local limit = tonumber(ARGV[3])
@@ -46,6 +47,9 @@ redis.call('SET', KEYS[1], ARGV[1])
 redis.call('ZADD', KEYS[2], 0, ARGV[2])
 redis.call('SADD', KEYS[3], ARGV[2])
 redis.call('ZADD', KEYS[4], tonumber(now[1]) + tonumber(now[2]) / 1000000, ARGV[4])
+for i = 5, #KEYS do
+  redis.call('ZADD', KEYS[i], 0, ARGV[2])
+end
 return 1
 """
 
@@ -67,27 +71,44 @@ class Jobs(JobTransitions):
         cursor: str | None,
         status: str | None = None,
         dataset_id: str | None = None,
+        tag: str | None = None,
+        newest_first: bool = True,
     ) -> Page[JobRecord]:
-        cache: dict[str, JobRecord] = {}
-
-        def wanted(job: JobRecord) -> bool:
-            return (status is None or job.status == status) and (
-                dataset_id is None or job.dataset_id == dataset_id
-            )
-
-        def accept(ids: list[str]) -> list[bool]:
-            raws = self._r.mget([self._k.job(i) for i in ids])
-            keep = []
-            for job_id, raw in zip(ids, raws, strict=True):
-                if raw:
-                    cache[job_id] = JobRecord.model_validate_json(raw)
-                keep.append(job_id in cache and wanted(cache[job_id]))
-            return keep
-
-        ids, next_cursor = page_ids(
-            self._r, self._k.job_index(), limit=limit, cursor=cursor, accept=accept
+        """A page of jobs. ``tag`` reads that tag's own index, so its pages are full; status
+        and dataset are filters on the records read (see store.pagination.MAX_SCAN)."""
+        jobs, next_cursor = records_page(
+            self._records,
+            self._index(tag),
+            lambda job: _wanted(job, status, dataset_id),
+            limit=limit,
+            cursor=cursor,
+            newest_first=newest_first,
         )
-        return Page[JobRecord](data=[cache[i] for i in ids], next_cursor=next_cursor)
+        return Page[JobRecord](data=jobs, next_cursor=next_cursor)
+
+    def recent(
+        self,
+        *,
+        window: int,
+        status: str | None = None,
+        dataset_id: str | None = None,
+        tag: str | None = None,
+    ) -> list[JobRecord]:
+        """Of the ``window`` newest jobs (with ``tag``), those that match, newest first: what
+        a listing sorted by a value ranks."""
+        return recent_records(
+            self._records,
+            self._index(tag),
+            lambda job: _wanted(job, status, dataset_id),
+            window=window,
+        )
+
+    @property
+    def _records(self) -> Records[JobRecord]:
+        return Records(self._r, self._k.job, JobRecord.model_validate_json)
+
+    def _index(self, tag: str | None) -> str:
+        return self._k.job_index() if tag is None else self._k.job_tag_index(tag)
 
     def history(self, job_id: str) -> list[dict[str, Any]]:
         return [orjson.loads(raw) for raw in self._r.lrange(self._k.job_history(job_id), 0, -1)]
@@ -114,7 +135,13 @@ class Jobs(JobTransitions):
         """
         admit = self._r.register_script(_ADMIT_LUA)
         admitted = admit(
-            keys=[self._k.job(job.id), self._k.job_index(), self._k.active_jobs(), queued_jobs()],
+            keys=[
+                self._k.job(job.id),
+                self._k.job_index(),
+                self._k.active_jobs(),
+                queued_jobs(),
+                *(self._k.job_tag_index(tag) for tag in job.tags),
+            ],
             args=[
                 job.model_dump_json(),
                 job.id,
@@ -128,9 +155,11 @@ class Jobs(JobTransitions):
 
     def discard(self, job_id: str) -> None:
         """Remove a record that was never queued (lost an idempotency race, or Redis refused)."""
+        job = self.get(job_id)
         with self._r.pipeline(transaction=True) as pipe:
             pipe.delete(self._k.job(job_id))
             pipe.zrem(self._k.job_index(), job_id)
+            self._untag(pipe, job_id, job.tags if job else [])
             pipe.srem(self._k.active_jobs(), job_id)
             pipe.zrem(queued_jobs(), job_member(self._k.tenant, job_id))
             pipe.execute()
@@ -151,6 +180,7 @@ class Jobs(JobTransitions):
         with self._r.pipeline(transaction=False) as pipe:
             pipe.delete(self._k.job(job_id))  # first: from here on the job is a 404
             pipe.zrem(self._k.job_index(), job_id)
+            self._untag(pipe, job_id, job.tags)
             pipe.delete(
                 self._k.job_history(job_id),
                 self._k.job_events(job_id),
@@ -166,3 +196,35 @@ class Jobs(JobTransitions):
 
     def active_count(self) -> int:
         return int(self._r.scard(self._k.active_jobs()))
+
+    # ---- naming ----------------------------------------------------------------
+    def annotate(
+        self, job_id: str, *, name: str | None, tags: Sequence[str] | None, rename: bool
+    ) -> JobRecord:
+        """Change a job's name (when ``rename``; None clears it) and replace its tags (unless
+        None), with the tag indexes, in whatever status the job is."""
+        before: list[str] = []
+
+        def mutate(job: JobRecord) -> JobRecord:
+            before[:] = job.tags
+            update: dict[str, Any] = {"name": name} if rename else {}
+            if tags is not None:
+                update["tags"] = list(tags)
+            return job.model_copy(update=update)
+
+        def extra(pipe: Any, job: JobRecord) -> None:
+            self._untag(pipe, job_id, [t for t in before if t not in job.tags])
+            for tag in job.tags:
+                pipe.zadd(self._k.job_tag_index(tag), {job_id: 0})
+
+        return self._change(job_id, mutate, extra)
+
+    def _untag(self, pipe: Any, job_id: str, tags: Sequence[str]) -> None:
+        for tag in tags:
+            pipe.zrem(self._k.job_tag_index(tag), job_id)
+
+
+def _wanted(job: JobRecord, status: str | None, dataset_id: str | None) -> bool:
+    return (status is None or job.status == status) and (
+        dataset_id is None or job.dataset_id == dataset_id
+    )

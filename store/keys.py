@@ -58,6 +58,12 @@ class TenantKeys:
     def job_index(self) -> str:
         return f"{self.prefix}:jobs"
 
+    def job_tag_index(self, tag: str) -> str:
+        """The ids of this tenant's jobs that carry ``tag``, a lexicographic index as
+        `job_index` is: listing by tag reads only these. The API lets tags hold only
+        [A-Za-z0-9_.:-], and nothing else lives under ``:jobs:tag:``."""
+        return f"{self.prefix}:jobs:tag:{tag}"
+
     def open_streams(self) -> str:
         """This tenant's open event streams, across API processes: a sorted set of stream ids
         scored by when each lapses unless its process renews it (Redis server time)."""
@@ -72,6 +78,10 @@ class TenantKeys:
 
     def model_index(self) -> str:
         return f"{self.prefix}:models"
+
+    def model_tag_index(self, tag: str) -> str:
+        """The ids of this tenant's models that carry ``tag`` (see `job_tag_index`)."""
+        return f"{self.prefix}:models:tag:{tag}"
 
     # idempotency
     def idempotency(self, scope: str, key: str) -> str:
@@ -138,3 +148,25 @@ def broker_queues(queue: str) -> list[str]:
         queue if step == 0 else f"{queue}{BROKER_PRIORITY_SEP}{step}"
         for step in BROKER_PRIORITY_STEPS
     ]
+
+
+# What /metrics shows of the whole fleet (store.fleet_metrics): written by workers and by the
+# job transitions, read by any API process at each scrape.
+def jobs_finished_counts() -> str:
+    """A hash: final status → how many jobs ever ended with it."""
+    return f"{ROOT}:metrics:jobs-finished"
+
+
+def training_totals() -> str:
+    """A hash: "samples|device", "seconds|device", "epochs|device" → running totals."""
+    return f"{ROOT}:metrics:training"
+
+
+def training_rates() -> str:
+    """A hash: a worker process → its latest training throughput, device and report time."""
+    return f"{ROOT}:metrics:training-rates"
+
+
+def job_durations() -> str:
+    """A hash: "status|bucket", "status|sum", "status|count" → the job-duration histogram."""
+    return f"{ROOT}:metrics:job-seconds"

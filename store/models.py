@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 import redis
 import redis.asyncio as aioredis
 
 from store.arrays import as_bytes
 from store.keys import TenantKeys
-from store.pagination import page_ids
+from store.pagination import Records, recent_records, records_page
 from store.records import ModelRecord, Page
 
 
@@ -21,6 +24,8 @@ class Models:
             pipe.set(self._k.model_blob(record.id), blob)
             pipe.set(self._k.model(record.id), record.model_dump_json())
             pipe.zadd(self._k.model_index(), {record.id: 0})
+            for tag in record.tags:
+                pipe.zadd(self._k.model_tag_index(tag), {record.id: 0})
             pipe.execute()
         return record
 
@@ -32,20 +37,87 @@ class Models:
         raw = self._r.get(self._k.model_blob(model_id))
         return as_bytes(raw) if raw is not None else None
 
-    def page(self, *, limit: int, cursor: str | None) -> Page[ModelRecord]:
-        ids, next_cursor = page_ids(self._r, self._k.model_index(), limit=limit, cursor=cursor)
-        raws = self._r.mget([self._k.model(i) for i in ids]) if ids else []
-        data = [ModelRecord.model_validate_json(raw) for raw in raws if raw]
-        return Page[ModelRecord](data=data, next_cursor=next_cursor)
+    def page(
+        self,
+        *,
+        limit: int,
+        cursor: str | None,
+        tag: str | None = None,
+        job_id: str | None = None,
+        newest_first: bool = True,
+    ) -> Page[ModelRecord]:
+        """A page of models: ``tag`` reads that tag's index; ``job_id`` filters the records
+        read (see store.pagination.MAX_SCAN)."""
+        models, next_cursor = records_page(
+            self._records,
+            self._index(tag),
+            lambda model: _wanted(model, job_id),
+            limit=limit,
+            cursor=cursor,
+            newest_first=newest_first,
+        )
+        return Page[ModelRecord](data=models, next_cursor=next_cursor)
+
+    def recent(
+        self, *, window: int, tag: str | None = None, job_id: str | None = None
+    ) -> list[ModelRecord]:
+        """Of the ``window`` newest models (with ``tag``), those that match, newest first."""
+        return recent_records(
+            self._records, self._index(tag), lambda model: _wanted(model, job_id), window=window
+        )
+
+    @property
+    def _records(self) -> Records[ModelRecord]:
+        return Records(self._r, self._k.model, ModelRecord.model_validate_json)
+
+    def _index(self, tag: str | None) -> str:
+        return self._k.model_index() if tag is None else self._k.model_tag_index(tag)
+
+    def annotate(
+        self, model_id: str, *, name: str | None, tags: Sequence[str] | None, rename: bool
+    ) -> ModelRecord | None:
+        """Change a model's name (when ``rename``) and replace its tags (unless None), with
+        the tag indexes; None when the model does not exist."""
+        key = self._k.model(model_id)
+        with self._r.pipeline(transaction=True) as pipe:
+            while True:
+                try:
+                    pipe.watch(key)
+                    raw = pipe.get(key)
+                    if raw is None:
+                        return None
+                    before = ModelRecord.model_validate_json(raw)
+                    update: dict[str, Any] = {"name": name} if rename else {}
+                    if tags is not None:
+                        update["tags"] = list(tags)
+                    after = before.model_copy(update=update)
+                    pipe.multi()
+                    pipe.set(key, after.model_dump_json())
+                    for tag in before.tags:
+                        if tag not in after.tags:
+                            pipe.zrem(self._k.model_tag_index(tag), model_id)
+                    for tag in after.tags:
+                        pipe.zadd(self._k.model_tag_index(tag), {model_id: 0})
+                    pipe.execute()
+                    return after
+                except redis.WatchError:
+                    continue
 
     def delete(self, model_id: str) -> bool:
+        record = self.get(model_id)
         # Not a MULTI, so that deleting works on a full Redis (see Datasets.delete).
         with self._r.pipeline(transaction=False) as pipe:
             pipe.delete(self._k.model(model_id))
             pipe.zrem(self._k.model_index(), model_id)
             pipe.delete(self._k.model_blob(model_id))
+            for tag in record.tags if record else []:
+                pipe.zrem(self._k.model_tag_index(tag), model_id)
             removed = pipe.execute()
         return bool(removed[0])
+
+
+def _wanted(model: ModelRecord, job_id: str | None) -> bool:
+    return job_id is None or model.job_id == job_id
 
 
 class AsyncModels:

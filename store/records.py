@@ -1,4 +1,9 @@
-"""The stored shape of each resource; the API returns these as they are."""
+"""The stored shape of each resource.
+
+The API never returns these as they are: service.schemas builds its public shapes from them,
+field by field, so that bookkeeping (``attempts``, ``queue``, ``size_bytes``) stays out of the
+API and a change here is not an API change.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +13,11 @@ from pydantic import BaseModel, ConfigDict, Field
 
 JobStatus = Literal["queued", "running", "succeeded", "failed", "cancelled"]
 FINISHED: frozenset[str] = frozenset({"succeeded", "failed", "cancelled"})
+# Defined once, here: the ingest, the store, the worker and the API's schemas all use these.
 TargetKind = Literal["categorical", "continuous"]
 Label = bool | int | float | str
+# A split's scores ({"n_samples": 120, "accuracy": 0.93, ...}) per split name ("train", ...).
+Evaluation = dict[str, dict[str, float | int | None]]
 
 
 class Record(BaseModel):
@@ -43,15 +51,6 @@ class JobError(Record):
     message: str
 
 
-class EpochMetrics(Record):
-    epoch: int
-    loss: float
-    val_loss: float | None = None
-    val_score: float | None = None
-    learning_rate: float
-    seconds: float
-
-
 class JobRecord(Record):
     id: str = Field(examples=["job_0193a7b2c3d4e5f6a7b8c9d0"])
     status: JobStatus = "queued"
@@ -61,8 +60,13 @@ class JobRecord(Record):
     task: Literal["classification", "regression"]
     params: dict[str, Any]
     metrics: dict[str, float | None] | None = None
+    evaluation: Evaluation | None = None
+    converged: bool | None = None
     model_id: str | None = None
     error: JobError | None = None
+    name: str | None = None
+    tags: list[str] = Field(default_factory=list)
+    test_dataset_id: str | None = None
     max_runtime_secs: int
     device: Literal["auto", "cpu", "gpu"] = Field(
         "auto",
@@ -98,7 +102,10 @@ class ModelRecord(Record):
     activation: str
     n_parameters: int
     metrics: dict[str, float | None] = Field(default_factory=dict)
+    evaluation: Evaluation | None = None
     dataset_sha256: str
+    name: str | None = None
+    tags: list[str] = Field(default_factory=list)
     size_bytes: int = 0
     created_at: str
 

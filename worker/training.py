@@ -42,8 +42,10 @@ from store.records import Label
 from worker.checkpoints import CheckpointSchedule
 from worker.dataset_cache import DatasetCache
 from worker.device import GpuUnavailable, array_module, device_for
+from worker.evaluation import Outcome, outcome_of
 from worker.lease import Lease
 from worker.timings import Timings
+from worker.training_meter import METER
 
 log = logging.getLogger(__name__)
 
@@ -142,7 +144,11 @@ def _run_attempt(store: Store, job: JobRecord, lease: Lease, checkpoint_secs: fl
     # as they are, and the model still answers with the labels.
     classes = class_table(dataset, arrays[1])
     try:
-        model = _train(store, job, attempt, arrays, classes, lease, timings, checkpoint_secs)
+        trainer, model = _train(
+            store, job, attempt, arrays, classes, lease, timings, checkpoint_secs
+        )
+        with timings.phase("evaluate"):
+            outcome = outcome_of(store, job, trainer, model, arrays, classes, _patiently)
     except FitCancelled:
         _finish(store, job, attempt, "cancelled")
     except StaleWorker:
@@ -151,7 +157,7 @@ def _run_attempt(store: Store, job: JobRecord, lease: Lease, checkpoint_secs: fl
         _fail(store, job, attempt, type(error).__name__, str(error))
     else:
         with timings.phase("publish"):
-            _publish(store, job, attempt, model)
+            _publish(store, job, attempt, model, outcome)
     log.info("job %s timings (s): %s", job_id, timings.summary())
 
 
@@ -164,7 +170,8 @@ def _train(
     lease: Lease,
     timings: Timings,
     checkpoint_secs: float,
-) -> FittedModel:
+) -> tuple[Trainer, FittedModel]:
+    """The trainer, run to its end (for its convergence and split), and its model."""
     X, y = arrays
     xp = array_module(job.device)
     with timings.phase("prepare"):
@@ -203,6 +210,7 @@ def _train(
             )
         if checkpoint is not None:
             schedule.taken(time.perf_counter() - began)
+        METER.epoch(store.client, job.device, trainer.data.n_train, report["seconds"])
 
     last_poll = [0.0]
 
@@ -229,16 +237,21 @@ def _train(
         schedule.taken(time.perf_counter() - began)
 
     with timings.phase("fit"):
-        return trainer.run(
+        model = trainer.run(
             on_epoch=on_epoch,
             should_stop=should_stop,
             on_progress=on_progress,
             progress_every_secs=checkpoint_secs,
         )
+    return trainer, model
 
 
-def _publish(store: Store, job: JobRecord, attempt: int, model: FittedModel) -> None:
+def _publish(
+    store: Store, job: JobRecord, attempt: int, model: FittedModel, outcome: Outcome
+) -> None:
     dataset = store.datasets.get(job.dataset_id)
+    # The name and tags as they are now: they may have been changed while the job trained.
+    current = store.jobs.get(job.id) or job
     blob = model.to_bytes()
     record = ModelRecord(
         id=model_id_for(job.id),
@@ -252,12 +265,15 @@ def _publish(store: Store, job: JobRecord, attempt: int, model: FittedModel) -> 
         activation=model.activation,
         n_parameters=model.n_parameters,
         metrics=model.final_metrics(),
+        evaluation=outcome.evaluation,
         dataset_sha256=dataset.sha256 if dataset else "",
+        name=current.name,
+        tags=current.tags,
         size_bytes=len(blob),
         created_at=utcnow(),
     )
     _patiently(lambda: store.models.create(record, blob))
-    _finish(store, job, attempt, "succeeded", model_id=record.id)
+    _finish(store, job, attempt, "succeeded", model_id=record.id, outcome=outcome)
 
 
 def _fail(store: Store, job: JobRecord, attempt: int, kind: str, message: str) -> None:
@@ -272,6 +288,7 @@ def _finish(
     *,
     model_id: str | None = None,
     error: JobError | None = None,
+    outcome: Outcome | None = None,
 ) -> None:
     try:
         _patiently(
@@ -281,7 +298,11 @@ def _finish(
                 attempt=attempt,
                 model_id=model_id,
                 error=error,
+                evaluation=None if outcome is None else outcome.evaluation,
+                converged=None if outcome is None else outcome.converged,
+                warnings=[] if outcome is None else outcome.warnings,
             )
         )
+        METER.job_finished(store.client, job, status)
     except (StaleWorker, TransitionRefused):
         log.warning("job %s: final status %s not written (no longer ours)", job.id, status)

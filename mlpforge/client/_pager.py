@@ -40,7 +40,9 @@ class Pager(Generic[R]):
                 page = page.model_copy(update={"data": page.data[: self.limit - seen]})
             seen += len(page.data)
             yield page
-            if not page.next_cursor or not page.data:
+            # A filtered page may be empty and still not the last (the server reads a bounded
+            # number of records per request): only the cursor says when the list ends.
+            if not page.next_cursor:
                 return
             cursor = page.next_cursor
 
@@ -76,7 +78,9 @@ class AsyncPager(Generic[R]):
                 page = page.model_copy(update={"data": page.data[: self.limit - seen]})
             seen += len(page.data)
             yield page
-            if not page.next_cursor or not page.data:
+            # A filtered page may be empty and still not the last (the server reads a bounded
+            # number of records per request): only the cursor says when the list ends.
+            if not page.next_cursor:
                 return
             cursor = page.next_cursor
 

@@ -7,7 +7,7 @@ Categorical targets come out as class codes plus a class table (see targets).
 """
 
 from .csv_file import parse_csv_dataset
-from .dataset import ClassValue, EncodedTarget, ParsedDataset, TargetKind
+from .dataset import EncodedTarget, ParsedDataset
 from .errors import DatasetError
 from .json_body import parse_json_dataset
 from .limits import IngestLimits
@@ -17,12 +17,10 @@ from .targets import MAX_CATEGORICAL_CLASSES, classify_target, encode_labels
 
 __all__ = [
     "MAX_CATEGORICAL_CLASSES",
-    "ClassValue",
     "DatasetError",
     "EncodedTarget",
     "IngestLimits",
     "ParsedDataset",
-    "TargetKind",
     "check_dataset_name",
     "classify_target",
     "encode_labels",

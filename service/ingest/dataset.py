@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal, NamedTuple
+from typing import NamedTuple
 
 import numpy as np
 
-TargetKind = Literal["categorical", "continuous"]
-ClassValue = int | float | str | bool
+from store.records import Label, TargetKind
 
 
 class EncodedTarget(NamedTuple):
@@ -17,7 +16,7 @@ class EncodedTarget(NamedTuple):
 
     y: np.ndarray
     kind: TargetKind
-    classes: list[ClassValue] | None
+    classes: list[Label] | None
 
 
 @dataclass(frozen=True, eq=False)  # eq=False: comparing arrays with == is ambiguous
@@ -35,7 +34,7 @@ class ParsedDataset:
     feature_names: list[str]
     target_name: str | None
     target_kind: TargetKind
-    classes: list[ClassValue] | None
+    classes: list[Label] | None
 
     def __post_init__(self) -> None:
         # Cheap invariant checks: a violation is a bug in this package, not bad user data,

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
+import anyio
 from fastapi import APIRouter, Header, Query, Request, Response, status
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from service.access import GuardedRoute
 from service.deps import DatasetDep, SettingsDep, StoreDep
-from service.errors import ApiError, problem_response
+from service.errors import ApiError, not_found, problem_response
 from service.idempotent import bind, check_key, replay
 from service.ingest import (
     DatasetError,
@@ -22,12 +23,22 @@ from service.ingest import (
     parse_npz_dataset,
 )
 from service.pagination import Cursor, Limit
-from service.schemas import LOCATION_HEADER, DatasetJSON, DatasetUpload
-from store import DatasetRecord, Page
+from service.schemas import (
+    LOCATION_HEADER,
+    DatasetJSON,
+    DatasetPublic,
+    DatasetUpload,
+    Page,
+    dataset_public,
+)
+from store.previews import MAX_COLUMNS, MAX_ROWS, DatasetPreview, dataset_preview
 
 router = APIRouter(prefix="/v1/datasets", tags=["datasets"], route_class=GuardedRoute)
 
 NPZ_MAGIC = b"PK\x03\x04"
+# Previews computed at once per API process: each holds its dataset's arrays (up to ~80 MB)
+# while it runs; more wait, without holding a thread of the pool that every route shares.
+PREVIEW_CONCURRENCY = 2
 
 UPLOAD_BODY: dict[str, Any] = {
     "requestBody": {
@@ -100,14 +111,14 @@ async def _parse(
 @router.post(
     "",
     status_code=status.HTTP_201_CREATED,
-    response_model=DatasetRecord,
+    response_model=DatasetPublic,
     operation_id="create_dataset",
     summary="Upload a dataset (JSON, CSV or .npz)",
     openapi_extra=UPLOAD_BODY,
     responses={
         201: {"headers": LOCATION_HEADER},
         200: {
-            "model": DatasetRecord,
+            "model": DatasetPublic,
             "description": "Replayed: this Idempotency-Key already created this dataset.",
             "headers": LOCATION_HEADER,
         },
@@ -125,7 +136,7 @@ async def create_dataset(
     settings: SettingsDep,
     target: Annotated[str | None, Query(description="CSV target column (default: last)")] = None,
     idempotency_key: Annotated[str | None, Header()] = None,
-) -> DatasetRecord:
+) -> DatasetPublic:
     check_key(idempotency_key)
     dataset, name, fingerprint_source = await _parse(request, target, _limits(settings))
     # Everything below talks to Redis (and hashes up to 64 MB): in a thread, off the event loop.
@@ -135,7 +146,7 @@ async def create_dataset(
     if earlier is not None:
         response.status_code = status.HTTP_200_OK
         response.headers["Location"] = f"/v1/datasets/{earlier.id}"
-        return earlier
+        return dataset_public(earlier)
     record = await run_in_threadpool(
         lambda: store.datasets.create(
             X=dataset.X,
@@ -161,17 +172,19 @@ async def create_dataset(
         response.status_code = status.HTTP_200_OK
         record = twin
     response.headers["Location"] = f"/v1/datasets/{record.id}"
-    return record
+    return dataset_public(record)
 
 
-@router.get("", response_model=Page[DatasetRecord], operation_id="list_datasets")
-def list_datasets(store: StoreDep, limit: Limit = 20, cursor: Cursor = None) -> Page[DatasetRecord]:
-    return store.datasets.page(limit=limit, cursor=cursor)
+@router.get("", response_model=Page[DatasetPublic], operation_id="list_datasets")
+def list_datasets(store: StoreDep, limit: Limit = 20, cursor: Cursor = None) -> Page[DatasetPublic]:
+    page = store.datasets.page(limit=limit, cursor=cursor)
+    data = [dataset_public(d) for d in page.data]
+    return Page[DatasetPublic](data=data, next_cursor=page.next_cursor)
 
 
-@router.get("/{dataset_id}", response_model=DatasetRecord, operation_id="get_dataset")
-def get_dataset(dataset: DatasetDep) -> DatasetRecord:
-    return dataset
+@router.get("/{dataset_id}", response_model=DatasetPublic, operation_id="get_dataset")
+def get_dataset(dataset: DatasetDep) -> DatasetPublic:
+    return dataset_public(dataset)
 
 
 @router.delete(
@@ -180,3 +193,30 @@ def get_dataset(dataset: DatasetDep) -> DatasetRecord:
 def delete_dataset(dataset: DatasetDep, store: StoreDep) -> Response:
     store.datasets.delete(dataset.id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get(
+    "/{dataset_id}/preview",
+    response_model=DatasetPreview,
+    operation_id="preview_dataset",
+    summary="The first rows and per-column statistics of a dataset",
+)
+async def preview_dataset(
+    request: Request,
+    dataset: DatasetDep,
+    store: StoreDep,
+    rows: Annotated[int, Query(ge=0, le=MAX_ROWS, description="First rows to show.")] = MAX_ROWS,
+    columns: Annotated[
+        int, Query(ge=1, le=MAX_COLUMNS, description="Feature columns to show (the first).")
+    ] = 100,
+) -> DatasetPreview:
+    state = request.app.state
+    if getattr(state, "preview_limiter", None) is None:  # made on the app's own event loop
+        state.preview_limiter = anyio.CapacityLimiter(PREVIEW_CONCURRENCY)
+    preview = await anyio.to_thread.run_sync(
+        lambda: dataset_preview(store.datasets, dataset, rows=rows, columns=columns),
+        limiter=state.preview_limiter,
+    )
+    if preview is None:  # deleted meanwhile
+        raise not_found("dataset", dataset.id)
+    return preview

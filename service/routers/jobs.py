@@ -1,4 +1,4 @@
-"""/v1/jobs: submit, read, list, cancel, delete, metrics history, live events."""
+"""/v1/jobs: submit, read, list, rename and retag, cancel, delete, metrics history, events."""
 
 from __future__ import annotations
 
@@ -10,15 +10,25 @@ from fastapi.responses import StreamingResponse
 
 from mlpforge.queueing import send_training
 from service.access import GuardedRoute
-from service.admission import choose_task, resolve_params, runtime_limit
+from service.admission import check_test_dataset, choose_task, resolve_params, runtime_limit
 from service.deps import JobDep, QueueDep, SettingsDep, StoreDep
 from service.errors import RETRY_AFTER, ApiError, not_found, problem_response
 from service.events import open_job_events
 from service.idempotent import bind, check_key, replay
+from service.listing import LIST_HELP, SortQuery, TagQuery, listing
 from service.pagination import Cursor, Limit
 from service.placement import place
-from service.schemas import LOCATION_HEADER, History, JobCreate
-from store import JobRecord, JobStatus, Page, TooManyActiveJobs, TransitionRefused
+from service.schemas import (
+    LOCATION_HEADER,
+    History,
+    JobCreate,
+    JobPublic,
+    NamingUpdate,
+    Page,
+    history_public,
+    job_public,
+)
+from store import JobStatus, TooManyActiveJobs, TransitionRefused
 from store.ids import well_formed
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"], route_class=GuardedRoute)
@@ -29,12 +39,14 @@ EVENT_ID = re.compile(r"^\d{1,12}-\d{1,3}$")
 @router.post(
     "",
     status_code=status.HTTP_202_ACCEPTED,
-    response_model=JobRecord,
+    response_model=JobPublic,
     operation_id="create_job",
     summary="Start a training job",
     responses={
         202: {"headers": LOCATION_HEADER},
-        404: problem_response("The dataset does not exist (or belongs to another tenant)."),
+        404: problem_response(
+            "The dataset or test dataset does not exist (or belongs to another tenant)."
+        ),
     },
 )
 def create_job(
@@ -44,17 +56,23 @@ def create_job(
     queue: QueueDep,
     settings: SettingsDep,
     idempotency_key: Annotated[str | None, Header()] = None,
-) -> JobRecord:
+) -> JobPublic:
     check_key(idempotency_key)
     raw = body.model_dump_json().encode()
     earlier = replay(store, "jobs", idempotency_key, raw, store.jobs.get)
     if earlier is not None:
         response.headers["Location"] = f"/v1/jobs/{earlier.id}"
-        return earlier
+        return job_public(earlier)
     dataset = store.datasets.get(body.dataset_id) if well_formed("ds", body.dataset_id) else None
     if dataset is None:
         raise not_found("dataset", body.dataset_id)
     task = choose_task(body, dataset)
+    if body.test_dataset_id is not None:
+        test_id = body.test_dataset_id
+        test_dataset = store.datasets.get(test_id) if well_formed("ds", test_id) else None
+        if test_dataset is None:
+            raise not_found("test dataset", test_id)
+        check_test_dataset(task, dataset, test_dataset)
     params = resolve_params(body, task, dataset, settings)
     max_runtime = runtime_limit(body, settings)
     placement = place(
@@ -69,6 +87,9 @@ def create_job(
         requested_device=body.device,
         queue=placement.queue,
         warnings=placement.warnings,
+        name=body.name,
+        tags=body.tags,
+        test_dataset_id=body.test_dataset_id,
     )
     try:
         # Admitted and written in one step: concurrent submissions cannot overshoot the limit.
@@ -83,7 +104,7 @@ def create_job(
     twin = bind(store, "jobs", idempotency_key, raw, job.id, store.jobs.get, store.jobs.discard)
     if twin is not None:
         response.headers["Location"] = f"/v1/jobs/{twin.id}"
-        return twin
+        return job_public(twin)
     try:
         send_training(
             queue, tenant=store.tenant, job_id=job.id, queue=job.queue, runtime_secs=max_runtime
@@ -93,37 +114,71 @@ def create_job(
         store.jobs.discard(job.id)
         raise
     response.headers["Location"] = f"/v1/jobs/{job.id}"
-    return job
+    return job_public(job)
 
 
-@router.get("", response_model=Page[JobRecord], operation_id="list_jobs")
+@router.get(
+    "",
+    response_model=Page[JobPublic],
+    operation_id="list_jobs",
+    summary="List jobs",
+    description=LIST_HELP,
+)
 def list_jobs(
     store: StoreDep,
     status_filter: Annotated[JobStatus | None, Query(alias="status")] = None,
     dataset_id: Annotated[
         str | None, Query(max_length=64, description="Only the jobs trained on this dataset.")
     ] = None,
+    tag: TagQuery = None,
+    sort: SortQuery = None,
     limit: Limit = 20,
     cursor: Cursor = None,
-) -> Page[JobRecord]:
-    return store.jobs.page(limit=limit, cursor=cursor, status=status_filter, dataset_id=dataset_id)
+) -> Page[JobPublic]:
+    filters = {"status": status_filter, "dataset_id": dataset_id, "tag": tag}
+    return listing(
+        sort,
+        recent=lambda window: store.jobs.recent(window=window, **filters),
+        page=lambda newest_first: store.jobs.page(
+            limit=limit, cursor=cursor, newest_first=newest_first, **filters
+        ),
+        public=job_public,
+        limit=limit,
+        cursor=cursor,
+    )
 
 
-@router.get("/{job_id}", response_model=JobRecord, operation_id="get_job")
-def get_job(job: JobDep) -> JobRecord:
-    return job
+@router.get("/{job_id}", response_model=JobPublic, operation_id="get_job")
+def get_job(job: JobDep) -> JobPublic:
+    return job_public(job)
+
+
+@router.patch(
+    "/{job_id}",
+    response_model=JobPublic,
+    operation_id="update_job",
+    summary="Rename or retag a job",
+    description="Whatever its status. A model already published keeps the name and tags it "
+    "was published with (PATCH /v1/models/{model_id} changes those).",
+)
+def update_job(job: JobDep, body: NamingUpdate, store: StoreDep) -> JobPublic:
+    try:
+        updated = store.jobs.annotate(job.id, name=body.name, tags=body.tags, rename=body.renames)
+    except KeyError:
+        raise not_found("job", job.id) from None  # deleted meanwhile
+    return job_public(updated)
 
 
 @router.post(
     "/{job_id}/cancel",
     status_code=status.HTTP_202_ACCEPTED,
-    response_model=JobRecord,
+    response_model=JobPublic,
     operation_id="cancel_job",
     responses={409: problem_response("The job has already finished.")},
 )
-def cancel_job(job: JobDep, store: StoreDep) -> JobRecord:
+def cancel_job(job: JobDep, store: StoreDep) -> JobPublic:
     try:
-        return store.jobs.request_cancel(job.id)
+        return job_public(store.jobs.request_cancel(job.id))
     except TransitionRefused as refused:
         raise ApiError(409, f"job {job.id} already finished ({refused.job.status})") from None
     except KeyError:
@@ -154,7 +209,7 @@ def delete_job(job: JobDep, store: StoreDep) -> Response:
 
 @router.get("/{job_id}/metrics", response_model=History, operation_id="get_job_metrics")
 def get_job_metrics(job: JobDep, store: StoreDep) -> History:
-    return History.model_validate({"history": store.jobs.history(job.id)})
+    return history_public(store.jobs.history(job.id))
 
 
 @router.get(

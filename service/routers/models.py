@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Coroutine
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response, status
 from starlette.concurrency import run_in_threadpool
@@ -11,12 +11,21 @@ from starlette.concurrency import run_in_threadpool
 from engine import FittedModel
 from service.access import GuardedRoute, guard, tenant_of
 from service.deps import ModelCacheDep, ModelDep, StoreDep, get_async_redis
-from service.errors import ApiError, not_found, problem_response
+from service.errors import ApiError, invalid, not_found, problem_response
+from service.exports import ExportFormat, NotExpressible
+from service.exports import export_model as export_file
+from service.listing import LIST_HELP, SortQuery, TagQuery, listing
 from service.model_cache import ModelCache
 from service.pagination import Cursor, Limit
 from service.prediction import parse_rows, predict_payload
-from service.schemas import Prediction, PredictRequest
-from store import ModelRecord, Page
+from service.schemas import (
+    ModelPublic,
+    NamingUpdate,
+    Page,
+    Prediction,
+    PredictRequest,
+    model_public,
+)
 from store.ids import well_formed
 from store.keys import TenantKeys
 from store.models import AsyncModels
@@ -89,14 +98,51 @@ async def answer(model: FittedModel, body: bytes, max_rows: int) -> bytes:
     return await run_in_threadpool(predict_payload, model, X)
 
 
-@router.get("", response_model=Page[ModelRecord], operation_id="list_models")
-def list_models(store: StoreDep, limit: Limit = 20, cursor: Cursor = None) -> Page[ModelRecord]:
-    return store.models.page(limit=limit, cursor=cursor)
+@router.get(
+    "",
+    response_model=Page[ModelPublic],
+    operation_id="list_models",
+    summary="List models",
+    description=LIST_HELP,
+)
+def list_models(
+    store: StoreDep,
+    tag: TagQuery = None,
+    job_id: Annotated[
+        str | None, Query(max_length=64, description="Only the model this job trained.")
+    ] = None,
+    sort: SortQuery = None,
+    limit: Limit = 20,
+    cursor: Cursor = None,
+) -> Page[ModelPublic]:
+    return listing(
+        sort,
+        recent=lambda window: store.models.recent(window=window, tag=tag, job_id=job_id),
+        page=lambda newest_first: store.models.page(
+            limit=limit, cursor=cursor, tag=tag, job_id=job_id, newest_first=newest_first
+        ),
+        public=model_public,
+        limit=limit,
+        cursor=cursor,
+    )
 
 
-@router.get("/{model_id}", response_model=ModelRecord, operation_id="get_model")
-def get_model(model: ModelDep) -> ModelRecord:
-    return model
+@router.get("/{model_id}", response_model=ModelPublic, operation_id="get_model")
+def get_model(model: ModelDep) -> ModelPublic:
+    return model_public(model)
+
+
+@router.patch(
+    "/{model_id}",
+    response_model=ModelPublic,
+    operation_id="update_model",
+    summary="Rename or retag a model",
+)
+def update_model(model: ModelDep, body: NamingUpdate, store: StoreDep) -> ModelPublic:
+    updated = store.models.annotate(model.id, name=body.name, tags=body.tags, rename=body.renames)
+    if updated is None:
+        raise not_found("model", model.id)  # deleted meanwhile
+    return model_public(updated)
 
 
 @router.delete("/{model_id}", status_code=status.HTTP_204_NO_CONTENT, operation_id="delete_model")
@@ -151,19 +197,39 @@ async def predict(request: Request, model_id: str) -> Response:
 @router.get(
     "/{model_id}/export",
     operation_id="export_model",
+    summary="Download the model as a file",
     response_class=Response,
-    responses={200: {"content": {"application/octet-stream": {}}}},
+    responses={
+        200: {
+            "description": "The model file (Content-Disposition: attachment).",
+            "content": {"application/octet-stream": {}, "application/zip": {}},
+        },
+        422: problem_response(
+            "The model cannot be written in this format (skops: an activation scikit-learn "
+            "does not have)."
+        ),
+    },
 )
 def export_model(
     record: ModelDep,
     store: StoreDep,
-    format: Annotated[Literal["safetensors"], Query(description="File format.")] = "safetensors",
+    format: Annotated[
+        ExportFormat,
+        Query(
+            description="safetensors: the weights and metadata as stored; onnx: a graph for "
+            "onnxruntime (input `input`, raw features); skops: a scikit-learn Pipeline."
+        ),
+    ] = "safetensors",
 ) -> Response:
     blob = store.models.blob(record.id)
     if blob is None:
         raise ApiError(404, f"model {record.id!r} has no stored weights")
+    try:
+        exported = export_file(blob, format)
+    except NotExpressible as refused:
+        raise invalid(["query", "format"], str(refused)) from None
     return Response(
-        blob,
-        media_type="application/octet-stream",
+        exported.content,
+        media_type=exported.media_type,
         headers={"Content-Disposition": f'attachment; filename="{record.id}.{format}"'},
     )

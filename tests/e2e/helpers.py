@@ -7,6 +7,10 @@ from typing import Any
 
 import httpx
 import numpy as np
+import redis
+
+from service.auth import OPEN_TENANT
+from store import JobRecord, Store
 
 FINISHED = {"succeeded", "failed", "cancelled"}
 
@@ -50,6 +54,14 @@ def assert_problem(response: httpx.Response, status: int, *fragments: str) -> di
     for fragment in fragments:
         assert fragment in text, f"{fragment!r} not in {text}"
     return body
+
+
+def stored(redis_url: str, job_id: str, tenant: str = OPEN_TENANT) -> JobRecord:
+    """The store's record of a job: its bookkeeping (``attempts``, ``queue``) is not part of
+    the API."""
+    job = Store(redis.Redis.from_url(redis_url), tenant).jobs.get(job_id)
+    assert job is not None, job_id
+    return job
 
 
 def blobs(n: int = 240, seed: int = 0) -> tuple[np.ndarray, list[str]]:

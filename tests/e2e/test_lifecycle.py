@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from mlpforge.redis_server import RedisServer
 from mlpforge.settings import Settings
 from service.app import create_app
-from tests.e2e.helpers import assert_problem, blobs, submit, upload_json, wait_for
+from tests.e2e.helpers import assert_problem, blobs, stored, submit, upload_json, wait_for
 from tests.processes import Process, start_api, start_worker
 
 ENDLESS = {
@@ -222,10 +222,11 @@ def test_a_gpu_job_without_a_gpu_worker_is_warned_or_refused(isolated_redis: Red
         X, y = blobs(60)
         dataset = upload_json(client, X, y)  # type: ignore[arg-type]
         job = submit(client, dataset["id"], device="gpu")  # type: ignore[arg-type]
-        assert job["queue"] == "gpu" and job["requested_device"] == "gpu"
+        assert "queue" not in job  # the store's routing, not part of the API
+        assert stored(url, job["id"]).queue == "gpu" and job["requested_device"] == "gpu"
         assert len(job["warnings"]) == 1 and "no GPU worker is alive" in job["warnings"][0]
         auto = submit(client, dataset["id"], device="auto")  # type: ignore[arg-type]
-        assert (auto["queue"], auto["warnings"]) == ("cpu", [])
+        assert (stored(url, auto["id"]).queue, auto["warnings"]) == ("cpu", [])
     with TestClient(create_app(Settings(redis_url=url, refuse_gpu_without_worker=True))) as client:
         refused = client.post("/v1/jobs", json={"dataset_id": dataset["id"], "device": "gpu"})
         body = assert_problem(refused, 422, "no GPU worker")  # type: ignore[arg-type]

@@ -155,6 +155,6 @@ def test_chunked_prediction_equals_one_pass(model, blobs, monkeypatch) -> None: 
 
 def test_final_metrics(model) -> None:  # type: ignore[no-untyped-def]
     metrics = model.final_metrics()
-    assert set(metrics) == {"loss", "val_loss", "val_score", "learning_rate"}
+    assert set(metrics) == {"loss", "val_loss", "val_score", "train_rmse", "learning_rate"}
     assert metrics["loss"] == model.history[-1]["loss"] and metrics["val_score"] is None
     json.dumps(model.history)

@@ -70,7 +70,15 @@ def test_on_epoch_reports_every_epoch(blobs) -> None:  # type: ignore[no-untyped
     assert trainer.epoch == 0 and trainer.max_epochs == 5
     model = trainer.run(on_epoch=reports.append)
     assert [r["epoch"] for r in reports] == [1, 2, 3, 4, 5]
-    assert set(reports[0]) == {"epoch", "loss", "val_loss", "val_score", "learning_rate", "seconds"}
+    assert set(reports[0]) == {
+        "epoch",
+        "loss",
+        "val_loss",
+        "val_score",
+        "train_rmse",
+        "learning_rate",
+        "seconds",
+    }
     assert all(r["val_loss"] is not None and 0 <= r["val_score"] <= 1 for r in reports)
     assert model.history == reports == trainer.history
     assert model.n_iter_ == 5

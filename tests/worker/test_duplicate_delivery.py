@@ -11,7 +11,7 @@ from mlpforge.redis_server import RedisServer
 from mlpforge.settings import Settings
 from service.app import create_app
 from service.auth import OPEN_TENANT
-from tests.e2e.helpers import blobs, submit, upload_json, wait_for
+from tests.e2e.helpers import blobs, stored, submit, upload_json, wait_for
 from tests.processes import start_worker
 
 PARAMS = {"hidden_layer_sizes": [64], "batch_size": 16, "max_iter": 40,
@@ -36,7 +36,7 @@ def test_a_duplicate_delivery_of_a_running_job_is_ignored(isolated_redis: RedisS
             done = wait_for(client, job["id"], timeout=120)  # type: ignore[arg-type]
             history = client.get(f"/v1/jobs/{job['id']}/metrics").json()["history"]
         assert done["status"] == "succeeded", done
-        assert done["attempts"] == 1
+        assert stored(url, job["id"]).attempts == 1
         assert [h["epoch"] for h in history] == list(range(1, done["epoch"] + 1))
         logs = "".join(worker.log() for worker in workers)
         assert "duplicate delivery ignored" in logs

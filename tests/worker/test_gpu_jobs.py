@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from mlpforge.redis_server import RedisServer
 from mlpforge.settings import Settings
 from service.app import create_app
-from tests.e2e.helpers import blobs, submit, upload_json, wait_for
+from tests.e2e.helpers import blobs, stored, submit, upload_json, wait_for
 from tests.processes import start_worker
 from worker.device import device_for
 
@@ -38,8 +38,9 @@ def test_a_gpu_worker_without_a_gpu_fails_gpu_jobs_and_trains_auto_ones_on_the_c
             gpu = submit(client, dataset["id"], device="gpu", params=SMALL)  # type: ignore[arg-type]
             auto = submit(client, dataset["id"], device="auto", params=SMALL)  # type: ignore[arg-type]
             # A GPU worker beats: no warning, and "auto" is routed to it.
-            assert (gpu["queue"], gpu["warnings"]) == ("gpu", [])
-            assert auto["queue"] == "gpu"
+            url = isolated_redis.url
+            assert (stored(url, gpu["id"]).queue, gpu["warnings"]) == ("gpu", [])
+            assert stored(url, auto["id"]).queue == "gpu"
             failed = wait_for(client, gpu["id"], timeout=60)  # type: ignore[arg-type]
             done = wait_for(client, auto["id"], timeout=60)  # type: ignore[arg-type]
         assert failed["status"] == "failed", failed

@@ -15,7 +15,7 @@ from engine import FittedModel
 from mlpforge.redis_server import RedisServer
 from mlpforge.settings import Settings
 from service.app import create_app
-from tests.e2e.helpers import submit, wait_for
+from tests.e2e.helpers import stored, submit, wait_for
 from tests.processes import start_worker
 
 LEASE_SECS = "3"
@@ -75,11 +75,11 @@ def test_sigkill_mid_fit_then_resume_is_exact(
             time.sleep(0.1)
         done = wait_for(client, job["id"], timeout=180)  # type: ignore[arg-type]
         assert done["status"] == "succeeded", done
-        assert done["attempts"] == 2
+        assert stored(url, job["id"]).attempts == 2
 
         # The same job, never interrupted, on the same kind of worker.
         twin = wait_for(client, submit(client, dataset_id, params=PARAMS)["id"], timeout=180)  # type: ignore[arg-type]
-        assert twin["status"] == "succeeded" and twin["attempts"] == 1
+        assert twin["status"] == "succeeded" and stored(url, twin["id"]).attempts == 1
     finally:
         second.stop()
 
@@ -116,7 +116,7 @@ def test_sigkill_inside_the_first_epoch_resumes_from_a_mid_epoch_checkpoint(
     second = start_worker(url, name="rescuer-mid", **env)
     try:
         done = wait_for(client, job["id"], timeout=240)  # type: ignore[arg-type]
-        assert done["status"] == "succeeded" and done["attempts"] == 2, done
+        assert done["status"] == "succeeded" and stored(url, job["id"]).attempts == 2, done
         assert "resumes from its checkpoint after 0 finished epoch(s)" in second.log()
         twin = wait_for(client, submit(client, dataset_id, params=params)["id"], timeout=240)  # type: ignore[arg-type]
     finally:

@@ -1,0 +1,77 @@
+"""Datasets: the upload bodies (documented here, parsed by service.ingest) and the public
+dataset."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from store import DatasetRecord
+from store.records import Label, TargetKind
+
+EXAMPLE_DATASET: dict[str, Any] = {
+    "name": "xor-ish",
+    "features": [[0, 0], [0, 1], [1, 0], [1, 1], [0.1, 0.9], [0.9, 0.1], [0.2, 0.1], [0.8, 0.9]],
+    "targets": ["no", "yes", "yes", "no", "yes", "yes", "no", "no"],
+    "feature_names": ["a", "b"],
+}
+
+
+class DatasetJSON(BaseModel):
+    """A dataset sent inline as JSON (documented here; parsed by `service.ingest` for speed)."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [EXAMPLE_DATASET]})
+
+    name: str | None = None
+    features: list[list[float]] = Field(description="One row per sample, all of the same width.")
+    targets: list[float | int | str | bool] = Field(description="One target per row.")
+    feature_names: list[str] | None = None
+
+
+class DatasetUpload(BaseModel):
+    """A dataset file: CSV with a header row, or .npz holding X (2-D) and y (1-D)."""
+
+    file: bytes = Field(json_schema_extra={"format": "binary"})
+    target: str | None = Field(None, description="CSV target column; default the last column.")
+
+
+class DatasetPublic(BaseModel):
+    """A stored dataset as the API shows it."""
+
+    id: str = Field(examples=["ds_0193a7b2c3d4e5f6a7b8c9d0"])
+    name: str | None = Field(None, examples=["iris"])
+    n_samples: int = Field(examples=[150])
+    n_features: int = Field(examples=[4])
+    feature_names: list[str] = Field(examples=[["sepal_length", "sepal_width"]])
+    target_name: str | None = Field(None, description="The CSV column the target came from.")
+    target_kind: TargetKind = Field(
+        description="categorical: strings, booleans, or integers with at most 100 distinct "
+        "values; continuous: any other numbers."
+    )
+    classes: list[Label] | None = Field(
+        None,
+        examples=[["setosa", "versicolor", "virginica"]],
+        description="The sorted distinct target values of a categorical dataset.",
+    )
+    n_distinct_targets: int = Field(
+        description="Distinct target values (the classes, if classified)."
+    )
+    sha256: str = Field(description="Of the stored features and targets.")
+    created_at: str
+
+
+def dataset_public(record: DatasetRecord) -> DatasetPublic:
+    return DatasetPublic(
+        id=record.id,
+        name=record.name,
+        n_samples=record.n_samples,
+        n_features=record.n_features,
+        feature_names=record.feature_names,
+        target_name=record.target_name,
+        target_kind=record.target_kind,
+        classes=record.classes,
+        n_distinct_targets=record.n_distinct_targets,
+        sha256=record.sha256,
+        created_at=record.created_at,
+    )

@@ -1,0 +1,1 @@
+"""The Open Inference Protocol (KServe/Triton "V2"): tensors in, tensors out."""
