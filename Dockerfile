@@ -83,6 +83,9 @@ RUN python -m pip uninstall --no-cache-dir --yes pip setuptools wheel \
     && useradd --system --uid 10001 --gid mlpforge --no-create-home --home-dir /nonexistent \
         --shell /usr/sbin/nologin mlpforge
 ENV PATH=/opt/venv/bin:$PATH
+# Containers log JSON lines for the log collector (mlpforge.logging_setup); set
+# MLPFORGE_LOG_FORMAT=text to read them as `make run` prints them.
+ENV MLPFORGE_LOG_FORMAT=json
 # Nothing of the source tree is needed: the project is installed in /opt/venv.
 WORKDIR /app
 

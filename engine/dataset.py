@@ -1,7 +1,14 @@
-"""Training data made ready for the network: validated, split, standardized, encoded."""
+"""Training data made ready for the network: validated, split, standardized, encoded, weighted.
+
+A continued fit (``Trainer.from_model``) passes the model's ``Encoding``: its classes and its
+standardization statistics are reused as they are, never recomputed from the new data — the
+weights were learned on that scale, and a model that re-standardized would no longer compute
+the same function when training resumes.
+"""
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
@@ -16,10 +23,25 @@ from engine.validation import (
     check_classification_targets,
     check_features,
     check_regression_targets,
+    check_sample_weight,
+    onto_classes,
 )
 from engine.xp import Array
 
 _CHUNK_ELEMENTS = 1 << 19  # rows gathered at a time x features
+
+
+@dataclass(frozen=True)
+class Encoding:
+    """What a model fixes about its data: classes (multilabel or not), outputs, statistics."""
+
+    classes: np.ndarray | None
+    multilabel: bool
+    n_outputs: int
+    x_mean: np.ndarray | None
+    x_scale: np.ndarray | None
+    y_mean: np.ndarray | None
+    y_scale: np.ndarray | None
 
 
 @dataclass
@@ -29,10 +51,11 @@ class PreparedData:
     n_outputs: int
     classes: np.ndarray | None
     X_train: Array  # standardized, dtype, on the device
-    Y_train: Array  # one-hot / 0-1 column / standardized targets, dtype, on the device
+    Y_train: Array  # one-hot / 0-1 columns / (standardized) targets, dtype, on the device
     X_val: Array | None
     Y_val: Array | None
-    val_truth: np.ndarray | None  # class indices, or standardized targets (host)
+    # Class indices (an indicator matrix for multilabel), or standardized targets (host).
+    val_truth: np.ndarray | None
     x_mean: np.ndarray | None
     x_scale: np.ndarray | None
     y_mean: np.ndarray | None
@@ -40,10 +63,26 @@ class PreparedData:
     # Sorted row indices of the early-stopping split (None without one: every row trains).
     train_rows: np.ndarray | None = None
     val_rows: np.ndarray | None = None
+    multilabel: bool = False
+    W_train: Array | None = None  # sample weights [n_train, 1], dtype, on the device
+    W_val: Array | None = None
+    val_weights: np.ndarray | None = None  # float64, host (the weighted validation score)
+    weights_digest: str | None = None  # identifies the weights a checkpoint was taken with
 
     @property
     def n_train(self) -> int:
         return int(self.X_train.shape[0])
+
+    def encoding(self) -> Encoding:
+        return Encoding(
+            self.classes,
+            self.multilabel,
+            self.n_outputs,
+            self.x_mean,
+            self.x_scale,
+            self.y_mean,
+            self.y_scale,
+        )
 
 
 def prepare(
@@ -55,20 +94,31 @@ def prepare(
     xp: ModuleType,
     dtype: Any,
     classes: Any = None,
+    *,
+    sample_weight: Any = None,
+    keep: Encoding | None = None,
 ) -> PreparedData:
     """``classes`` given: ``y`` holds each sample's index into these labels (see
-    check_classification_targets); the model's classes are then exactly these."""
+    check_classification_targets); the model's classes are then exactly these — unless
+    ``keep`` (a continued fit) brings a model's classes, onto which the labels are mapped."""
     X = check_features(X)
     n = X.shape[0]
+    weights = check_sample_weight(sample_weight, n)
+    labels: np.ndarray | None = None
+    multilabel = False
     if task == "classification":
-        classes, labels = check_classification_targets(y, n, classes)
-        targets: np.ndarray = labels
-        n_outputs = n_outputs_for(task, classes.shape[0], 1)
+        classes, targets = check_classification_targets(y, n, classes)
+        multilabel = targets.ndim == 2
+        if keep is not None:
+            classes, targets = _onto_model(classes, targets, multilabel, keep)
+        labels = None if multilabel else targets
+        n_outputs = targets.shape[1] if multilabel else n_outputs_for(task, classes.shape[0], 1)
     else:
-        targets = check_regression_targets(y, n, classes)
+        targets = check_regression_targets(y, n, classes, params.loss)
         classes = None
-        labels = None
         n_outputs = targets.shape[1]
+        if keep is not None and keep.n_outputs != n_outputs:
+            raise ValueError(f"y: the model predicts {keep.n_outputs} target(s), y has {n_outputs}")
 
     train_idx: np.ndarray | None = None
     val_idx: np.ndarray | None = None
@@ -77,11 +127,17 @@ def prepare(
             n, params.validation_fraction, split_rng, labels
         )
 
-    X_train = _rows(X, train_idx, dtype, copy=params.standardize)
-    x_mean = x_scale = None
-    if params.standardize:
+    scaled = params.standardize if keep is None else keep.x_mean is not None
+    X_train = _rows(X, train_idx, dtype, copy=scaled)
+    if keep is not None:
+        x_mean, x_scale = keep.x_mean, keep.x_scale
+    elif params.standardize:
         mean, scale = column_stats(X_train)
         x_mean, x_scale = mean.astype(dtype), scale.astype(dtype)
+    else:
+        x_mean = x_scale = None
+    if x_mean is not None and x_scale is not None:
+        x_mean, x_scale = x_mean.astype(dtype), x_scale.astype(dtype)
         _standardize_inplace(X_train, x_mean, x_scale)
     X_val = None
     if val_idx is not None:
@@ -92,20 +148,30 @@ def prepare(
     t_train = targets if train_idx is None else targets[train_idx]
     t_val = None if val_idx is None else targets[val_idx]
     y_mean = y_scale = None
-    if classes is not None:
+    if classes is not None and not multilabel:
         Y_train = one_hot(t_train, classes.shape[0], dtype)
         Y_val = None if t_val is None else one_hot(t_val, classes.shape[0], dtype)
         val_truth = t_val
     else:
-        if params.standardize:
+        # Poisson's log link needs targets >= 0: they are never standardized.
+        if keep is not None:
+            y_mean, y_scale = keep.y_mean, keep.y_scale
+        elif task == "regression" and params.standardize and params.loss != "poisson":
             mean, scale = column_stats(t_train)
             y_mean, y_scale = mean.astype(dtype), scale.astype(dtype)
+        if y_mean is not None and y_scale is not None:
             m64, s64 = y_mean.astype(np.float64), y_scale.astype(np.float64)
             t_train = (t_train - m64) / s64
             t_val = None if t_val is None else (t_val - m64) / s64
         Y_train = t_train.astype(dtype)
         Y_val = None if t_val is None else t_val.astype(dtype)
         val_truth = t_val
+
+    def weight_column(rows: np.ndarray | None) -> Array | None:
+        if weights is None:
+            return None
+        chosen = weights if rows is None else weights[rows]
+        return xp.asarray(chosen.astype(dtype).reshape(-1, 1))
 
     return PreparedData(
         n_samples=n,
@@ -123,7 +189,29 @@ def prepare(
         y_scale=y_scale,
         train_rows=train_idx,
         val_rows=val_idx,
+        multilabel=multilabel,
+        W_train=weight_column(train_idx),
+        W_val=None if val_idx is None else weight_column(val_idx),
+        val_weights=None if weights is None or val_idx is None else weights[val_idx],
+        weights_digest=None if weights is None else hashlib.sha256(weights).hexdigest(),
     )
+
+
+def _onto_model(
+    classes: np.ndarray, targets: np.ndarray, multilabel: bool, keep: Encoding
+) -> tuple[np.ndarray, np.ndarray]:
+    """The data's classes replaced by the model's, the targets mapped onto them."""
+    if keep.classes is None or multilabel != keep.multilabel:
+        kind = "multilabel" if keep.multilabel else "single-label"
+        raise ValueError(f"y: the model is a {kind} classifier; y does not fit it")
+    if multilabel:
+        if targets.shape[1] != keep.classes.shape[0]:
+            raise ValueError(
+                f"y: the model has {keep.classes.shape[0]} labels, y has {targets.shape[1]} "
+                "columns"
+            )
+        return keep.classes, targets
+    return keep.classes, onto_classes(classes, targets, keep.classes)
 
 
 def _rows(X: np.ndarray, idx: np.ndarray | None, dtype: Any, *, copy: bool) -> np.ndarray:

@@ -1,7 +1,13 @@
-"""A fitted model: weights, preprocessing and what is needed to explain and export it."""
+"""A fitted model: weights, preprocessing, and the state a continued fit starts from.
+
+Persistence lives outside it (engine.serialization: ``dump_model`` / ``load_model``), as
+scikit-learn keeps it outside its estimators; every field serialization reads is public.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -13,14 +19,32 @@ from engine.preprocessing import standardize
 from engine.report import EPOCH_METRICS, EpochReport
 
 
+@dataclass(frozen=True)
+class TrainingState:
+    """What continuing the fit needs besides the weights (``Trainer.from_model``): the solver's
+    state (Adam's moments, sgd's velocity, the step count), the learning-rate schedule, the
+    stopping rule, and the samples seen (scikit-learn's ``t_``). Host arrays."""
+
+    solver: str
+    optimizer_arrays: dict[str, np.ndarray] = field(default_factory=dict)
+    optimizer_scalars: dict[str, Any] = field(default_factory=dict)
+    schedule: dict[str, Any] = field(default_factory=dict)
+    stopping: dict[str, Any] = field(default_factory=dict)
+    samples_seen: int = 0
+
+
 class FittedModel:
-    """Predicts from raw inputs; all arrays live on the host (numpy)."""
+    """Predicts from raw inputs; all arrays live on the host (numpy), in the training dtype.
+
+    ``coefs_`` / ``intercepts_`` act on standardized inputs (``x_mean_``, ``x_scale_``) and give
+    standardized targets (``y_mean_``, ``y_scale_``) — scikit-learn's names, the engine's scale.
+    """
 
     def __init__(
         self,
         *,
         task: Task,
-        layers: list[tuple[np.ndarray, np.ndarray]],
+        layers: Sequence[tuple[np.ndarray, np.ndarray]],
         activation: str,
         output_activation: str,
         params: MLPParams,
@@ -31,25 +55,52 @@ class FittedModel:
         y_scale: np.ndarray | None = None,
         history: list[EpochReport] | None = None,
         best_epoch: int | None = None,
+        multilabel: bool = False,
+        training: TrainingState | None = None,
     ) -> None:
         self.task: Task = task
-        self._layers = layers
+        self.coefs_ = [np.asarray(w) for w, _ in layers]
+        self.intercepts_ = [np.asarray(b) for _, b in layers]
         self.activation = activation
         self.output_activation = output_activation
         self.params = params
         self.classes_ = classes
+        self.multilabel = multilabel
         self.x_mean_, self.x_scale_ = x_mean, x_scale
         self.y_mean_, self.y_scale_ = y_mean, y_scale
         self.history: list[EpochReport] = list(history or [])
         self.n_iter_ = len(self.history)
         self.best_epoch = best_epoch
-        self.n_features_in_ = int(layers[0][0].shape[0])
-        self.n_outputs_ = int(layers[-1][0].shape[1])
-        self.hidden_layer_sizes = tuple(int(w.shape[1]) for w, _ in layers[:-1])
+        self.training = training
+        self.n_features_in_ = int(self.coefs_[0].shape[0])
+        self.n_outputs_ = int(self.coefs_[-1].shape[1])
+        self.hidden_layer_sizes = tuple(int(w.shape[1]) for w in self.coefs_[:-1])
         self.n_parameters = count_parameters(
             self.n_features_in_, self.hidden_layer_sizes, self.n_outputs_
         )
-        self.dtype = layers[0][0].dtype
+        self.dtype = self.coefs_[0].dtype
+
+    @property
+    def standardized(self) -> bool:
+        return self.x_mean_ is not None
+
+    @property
+    def t_(self) -> int:
+        """Training samples seen over every fit that led here (scikit-learn's ``t_``)."""
+        return 0 if self.training is None else self.training.samples_seen
+
+    @property
+    def _layers(self) -> list[tuple[np.ndarray, np.ndarray]]:
+        # Kept for code written before coefs_/intercepts_ were public; use weights().
+        return self.weights()
+
+    def weights(self) -> list[tuple[np.ndarray, np.ndarray]]:
+        """(W [fan_in, fan_out], b [fan_out]) per layer, in the training dtype (no copies)."""
+        return list(zip(self.coefs_, self.intercepts_, strict=True))
+
+    def layers(self) -> list[tuple[np.ndarray, np.ndarray]]:
+        """(W, b) per layer as float32 copies (ONNX's type)."""
+        return [(w.astype(np.float32), b.astype(np.float32)) for w, b in self.weights()]
 
     def _outputs(self, X: Any) -> np.ndarray:
         X = np.asarray(X)
@@ -67,68 +118,34 @@ class FittedModel:
         if not np.isfinite(X).all():
             raise ValueError("X: features must be finite (no NaN or inf)")
         x = standardize(X, self.x_mean_, self.x_scale_, self.dtype)
-        return predict_output(np, self._layers, self.activation, self.output_activation, x)
+        return predict_output(np, self.weights(), self.activation, self.output_activation, x)
 
     def predict_proba(self, X: Any) -> np.ndarray:
-        """[n, n_classes] class probabilities (binary gives two columns)."""
+        """[n, n_classes] class probabilities (binary gives two columns; multilabel one per
+        label, each that label's own probability)."""
         if self.task != "classification":
             raise ValueError("predict_proba is only available for classification models")
         p = self._outputs(X)
-        if p.shape[1] == 1:
+        if p.shape[1] == 1 and not self.multilabel:
             return np.hstack([1.0 - p, p])
         return p
 
     def predict(self, X: Any) -> np.ndarray:
-        """Original class labels, or float64 targets (1-D for one target, 2-D for many)."""
+        """Original class labels (multilabel: 0/1 indicator rows, int64, as scikit-learn), or
+        targets in the training dtype (1-D for one target, 2-D for many)."""
         if self.task == "classification":
             assert self.classes_ is not None
+            if self.multilabel:
+                return (self._outputs(X) > 0.5).astype(np.int64)
             return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
-        out = self._outputs(X).astype(np.float64)
+        out = self._outputs(X)
         if self.y_scale_ is not None and self.y_mean_ is not None:
             out *= self.y_scale_
             out += self.y_mean_
         return out.ravel() if out.shape[1] == 1 else out
-
-    def layers(self) -> list[tuple[np.ndarray, np.ndarray]]:
-        """(W [fan_in, fan_out], b [fan_out]) per layer, float32 copies (for ONNX export)."""
-        return [(w.astype(np.float32), b.astype(np.float32)) for w, b in self._layers]
 
     def final_metrics(self) -> dict[str, float | None]:
         """loss, val_loss, val_score, train_rmse and learning_rate of the last epoch (None
         when absent)."""
         last: dict[str, Any] = dict(self.history[-1]) if self.history else {}
         return {key: last.get(key) for key in EPOCH_METRICS}
-
-    def metadata(self) -> dict[str, Any]:
-        """JSON-able description: task, classes, shapes, params, versions."""
-        from engine.serialization import versions
-
-        return {
-            "task": self.task,
-            "classes": None if self.classes_ is None else self.classes_.tolist(),
-            "n_features": self.n_features_in_,
-            "n_outputs": self.n_outputs_,
-            "hidden_layer_sizes": list(self.hidden_layer_sizes),
-            "activation": self.activation,
-            "output_activation": self.output_activation,
-            "n_parameters": self.n_parameters,
-            "params": self.params.to_dict(),
-            "n_iter": self.n_iter_,
-            "best_epoch": self.best_epoch,
-            "standardized": self.x_mean_ is not None,
-            "dtype": str(np.dtype(self.dtype)),
-            "versions": versions(),
-        }
-
-    def to_bytes(self) -> bytes:
-        """One safetensors blob: weights, scalers, and the metadata JSON in its header."""
-        from engine.serialization import dump_model
-
-        return dump_model(self)
-
-    @classmethod
-    def from_bytes(cls, blob: bytes) -> FittedModel:
-        """Load ``to_bytes()`` output; a bad blob raises ModelFormatError."""
-        from engine.serialization import load_model
-
-        return load_model(blob)

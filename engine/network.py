@@ -17,8 +17,8 @@ import numpy as np
 
 from engine.activations import ACTIVATIONS, DERIVATIVES, NEEDS_PREACTIVATION, USES_SCRATCH
 from engine.architecture import ParameterLayout
-from engine.losses import Head, output_activate
-from engine.xp import Array
+from engine.losses import Head, Norm, output_activate
+from engine.xp import Array, scalar_like
 
 PREDICT_CHUNK_ELEMENTS = 1 << 22  # rows per inference chunk x widest layer
 
@@ -100,9 +100,26 @@ class Network:
             self._plans[n] = plan
         return plan
 
-    def train_batch(self, x: Array, y: Array, rng: np.random.Generator | None = None) -> float:
-        """Loss of the batch (with penalties) at the current weights; fills ``self.grads``."""
+    def train_batch(
+        self,
+        x: Array,
+        y: Array,
+        rng: np.random.Generator | None = None,
+        w: Array | None = None,
+        *,
+        norm: Norm | None = None,
+        penalties: bool = True,
+    ) -> Array:
+        """Loss of the batch (with penalties) at the current weights, as a 0-d device array;
+        fills ``self.grads``.
+
+        ``w``: sample weights [n, 1]. ``norm``: what the loss and gradient are divided by —
+        by default the batch's row count, or the sum of its weights (scikit-learn's weighted
+        mean); lbfgs passes the whole data set's and adds the penalties once itself.
+        """
         xp, n, last = self.xp, x.shape[0], self.n_layers - 1
+        if norm is None:
+            norm = n if w is None else w.sum(dtype=np.float64)
         plan = self._plan(n)
         forward = ACTIVATIONS[self.activation]
         inputs = [x]
@@ -125,7 +142,7 @@ class Network:
         xp.matmul(a, self.W[last], out=out)
         out += self.b[last]
         delta = plan.deltas[last]
-        loss = self.head.loss_and_delta(xp, out, y, delta)
+        loss = self.head.loss_and_delta(xp, out, y, delta, w, norm)
 
         derivative = DERIVATIVES[self.activation]
         for i in range(last, -1, -1):
@@ -140,54 +157,68 @@ class Network:
                 below *= mask
             derivative(xp, plan.acts[i - 1], below, plan.tmps[i - 1], plan.pre[i - 1])
             delta = below
-        return loss + self._add_penalties(n)
+        if penalties:
+            loss = loss + self.add_penalties(norm)
+        return loss
 
     def outputs(self, n: int) -> Array:
         """The output layer of the last ``train_batch`` of n rows: for an identity head, the
         batch's predictions (the regression heads leave it untouched)."""
         return self._plan(n).acts[-1]
 
-    def _add_penalties(self, n: int) -> float:
-        """scikit-learn's L2 (0.5 alpha ||W||^2 / n) and the L1 term (l1 ||W||_1 / n)."""
+    def add_penalties(self, norm: Norm, grads: Array | None = None) -> Array | float:
+        """scikit-learn's L2 (0.5 alpha ||W||^2 / norm) and the L1 term (l1 ||W||_1 / norm):
+        their value (a 0-d device array, or 0.0 without penalties), their gradient added to
+        ``grads`` (default: ``self.grads``)."""
         tmp = self._penalty_tmp
         if tmp is None:
             return 0.0
         xp, n_w = self.xp, self.layout.n_weights
-        w, gw = self.params[:n_w], self.grads[:n_w]
-        penalty = 0.0
+        w = self.params[:n_w]
+        gw = (self.grads if grads is None else grads)[:n_w]
+        penalty: Array | float = 0.0
         if self.alpha:
-            penalty += 0.5 * self.alpha * float(xp.dot(w, w)) / n
-            xp.multiply(w, self.alpha / n, out=tmp)
+            squares = xp.asarray(xp.dot(w, w), dtype=np.float64)
+            penalty = penalty + squares * (0.5 * self.alpha) / norm
+            xp.multiply(w, scalar_like(xp, self.alpha / norm, self.dtype), out=tmp)
             gw += tmp
         if self.l1:
             xp.abs(w, out=tmp)
-            penalty += self.l1 * float(tmp.sum()) / n
+            penalty = penalty + xp.asarray(tmp.sum(dtype=np.float64)) * self.l1 / norm
             xp.sign(w, out=tmp)
-            tmp *= self.l1 / n
+            tmp *= scalar_like(xp, self.l1 / norm, self.dtype)
             gw += tmp
         return penalty
 
     def _draw_mask(self, rng: np.random.Generator, mask: Array) -> None:
         keep = 1.0 - self.dropout
-        if isinstance(mask, np.ndarray) and mask.dtype in (np.float32, np.float64):
-            rng.random(out=mask, dtype=mask.dtype)
+        dtype = np.dtype(mask.dtype)
+        # Drawn on the host in the mask's dtype on every backend, so that the generator's
+        # stream (and a checkpoint's record of it) does not depend on the device.
+        if isinstance(mask, np.ndarray):
+            rng.random(out=mask, dtype=dtype)
         else:
-            mask[...] = self.xp.asarray(rng.random(mask.shape))
+            mask[...] = self.xp.asarray(rng.random(mask.shape, dtype=dtype))
         self.xp.less(mask, keep, out=mask)
         mask *= 1.0 / keep
 
     def clip_gradient(self, max_norm: float) -> None:
-        norm = float(self.xp.sqrt(self.xp.dot(self.grads, self.grads)))
-        if norm > max_norm:
-            self.grads *= max_norm / norm
+        """Rescale the gradient to at most ``max_norm`` (L2), on the device: the factor is
+        min(1, max_norm / norm), so no host read decides whether to clip."""
+        xp = self.xp
+        norm = xp.sqrt(xp.dot(self.grads, self.grads))
+        factor = xp.minimum(xp.asarray(max_norm, dtype=self.dtype) / norm, 1.0)
+        self.grads *= xp.asarray(factor, dtype=self.dtype)
 
     def layers(self) -> list[tuple[Array, Array]]:
         return list(zip(self.W, self.b, strict=True))
 
-    def evaluate(self, x: Array, y: Array) -> tuple[float, Array]:
-        """Data loss (no penalties, no dropout) and output activations of a whole data set."""
+    def evaluate(self, x: Array, y: Array, w: Array | None = None) -> tuple[Array, Array]:
+        """Data loss (no penalties, no dropout; a 0-d device array) and output activations of
+        a whole data set."""
         z = predict_output(self.xp, self.layers(), self.activation, "identity", x)
-        loss = self.head.loss_and_delta(self.xp, z, y, None)
+        norm = None if w is None else w.sum(dtype=np.float64)
+        loss = self.head.loss_and_delta(self.xp, z, y, None, w, norm)
         return loss, z
 
 

@@ -1,10 +1,19 @@
-"""The validation split of early stopping (stratified for classification)."""
+"""The validation split of early stopping (stratified for single-label classification).
+
+It refuses the splits scikit-learn refuses (``train_test_split`` inside MLP's early stopping):
+fewer than 2 validation rows; and, stratified, a class with a single member, or fewer
+validation or training rows than classes. The rows are drawn with the engine's own generator,
+so the split is not scikit-learn's row for row.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 
+from engine.errors import ParamError
 from engine.params import validation_size
+
+MIN_VALIDATION_ROWS = 2
 
 
 def train_validation_split(
@@ -20,19 +29,53 @@ def train_validation_split(
     """
     n_val = validation_size(n_samples, validation_fraction)
     if labels is None:
-        perm = rng.permutation(n_samples)
-        val = perm[:n_val]
+        check_split(n_samples, n_val, validation_fraction)
+    else:
+        present = np.bincount(labels)
+        present = present[present > 0]
+        check_split(n_samples, n_val, validation_fraction, present.size, int(present.min()))
+    if labels is None:
+        val = rng.permutation(n_samples)[:n_val]
     else:
         val = _stratified(labels, n_val, rng)
-    if val.size < 1 or val.size >= n_samples:
-        raise ValueError(
-            f"validation_fraction: {validation_fraction:g} of {n_samples} samples leaves "
-            f"{val.size} for validation and {n_samples - val.size} for training; "
-            "both need at least one (use more data or another fraction)"
-        )
     mask = np.ones(n_samples, dtype=bool)
     mask[val] = False
     return np.flatnonzero(mask), np.sort(val)
+
+
+def check_split(
+    n_samples: int,
+    n_val: int,
+    fraction: float,
+    n_classes: int = 0,
+    smallest_class: int | None = None,
+) -> None:
+    """ParamError when early stopping cannot split these rows (see the module's docstring).
+    ``n_classes`` > 0: the split is stratified over that many classes, the smallest of which
+    has ``smallest_class`` rows (None: unknown yet)."""
+    advice = "use more data, another validation_fraction, or early_stopping=false"
+    if n_val < MIN_VALIDATION_ROWS or n_val >= n_samples:
+        raise ParamError(
+            "validation_fraction",
+            f"early stopping with validation_fraction={fraction:g} holds out {n_val} of the "
+            f"{n_samples} rows; it needs at least {MIN_VALIDATION_ROWS} for validation and 1 "
+            f"for training: {advice}",
+        )
+    if n_classes == 0:
+        return
+    if smallest_class is not None and smallest_class < 2:
+        raise ParamError(
+            "early_stopping",
+            "the stratified validation split needs at least 2 rows of every class, and a "
+            "class has only 1: use more data or early_stopping=false",
+        )
+    if n_val < n_classes or n_samples - n_val < n_classes:
+        raise ParamError(
+            "validation_fraction",
+            f"the stratified validation split of {n_samples} rows into {n_val} held out and "
+            f"{n_samples - n_val} for training needs at least one row of each of the "
+            f"{n_classes} classes on both sides: {advice}",
+        )
 
 
 def _stratified(labels: np.ndarray, n_val: int, rng: np.random.Generator) -> np.ndarray:

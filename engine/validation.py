@@ -21,8 +21,8 @@ def check_features(X: Any) -> np.ndarray:
             raise ValueError(f"X: features must be numbers ({exc})") from exc
     if X.ndim != 2:
         raise ValueError(f"X: expected a 2-D array [n_samples, n_features], got shape {X.shape}")
-    if X.shape[0] < 2:
-        raise ValueError(f"X: need at least 2 samples, got {X.shape[0]}")
+    if X.shape[0] < 1:
+        raise ValueError("X: need at least 1 sample, got 0")
     if X.shape[1] < 1:
         raise ValueError("X: need at least 1 feature, got 0")
     rows = max(1, _CHUNK_ELEMENTS // X.shape[1])
@@ -35,7 +35,9 @@ def check_features(X: Any) -> np.ndarray:
 def check_classification_targets(
     y: Any, n_samples: int, classes: Any = None
 ) -> tuple[np.ndarray, np.ndarray]:
-    """(classes, class index per sample).
+    """(classes, class index per sample), or for a multilabel target (a 0/1 indicator matrix
+    of two or more columns) (arange(n_labels), the indicator matrix as uint8) — scikit-learn's
+    classes_ for such targets.
 
     With ``classes`` (the labels, sorted and distinct), ``y`` already holds each sample's index
     into them: a dataset stored as codes trains without ever rebuilding its labels per sample.
@@ -43,8 +45,13 @@ def check_classification_targets(
     y = _same_length(y, n_samples)
     if y.ndim == 2 and y.shape[1] == 1:
         y = y.ravel()
+    if y.ndim == 2 and classes is None:
+        return np.arange(y.shape[1]), check_indicator(y)
     if y.ndim != 1:
-        raise ValueError(f"y: classification needs one label per sample, got shape {y.shape}")
+        raise ValueError(
+            f"y: classification needs one label per sample or a 0/1 indicator matrix "
+            f"(multilabel), got shape {y.shape}"
+        )
     if classes is None:
         table, indices = encode_labels(y)
     else:
@@ -53,6 +60,51 @@ def check_classification_targets(
     if table.shape[0] < 2:
         raise ValueError(f"y: classification needs at least 2 classes, got {table.shape[0]}")
     return table, indices
+
+
+def check_indicator(y: np.ndarray) -> np.ndarray:
+    """A multilabel target: every value 0 or 1 (booleans, integers or floats)."""
+    if y.dtype.kind not in "biuf" or not np.isin(y, (0, 1)).all():
+        raise ValueError(
+            "y: a 2-D classification target must be a 0/1 indicator matrix (multilabel), "
+            "one column per label"
+        )
+    return y.astype(np.uint8)
+
+
+def onto_classes(table: np.ndarray, indices: np.ndarray, model_classes: np.ndarray) -> np.ndarray:
+    """Indices into ``table`` turned into indices into ``model_classes`` (a model's classes, when
+    training continues on data whose labels may be a subset of them)."""
+    position = {label: i for i, label in enumerate(model_classes.tolist())}
+    kinds = {type(label) for label in model_classes.tolist()}
+    unknown = [
+        label for label in table.tolist() if type(label) not in kinds or label not in position
+    ]
+    if unknown:
+        raise ValueError(f"y: labels the model does not know: {unknown[:5]}")
+    mapping = np.array([position[label] for label in table.tolist()], dtype=np.int64)
+    return mapping[indices]
+
+
+def check_sample_weight(sample_weight: Any, n_samples: int) -> np.ndarray | None:
+    """Weights as float64 [n_samples]: finite, non-negative, not all zero (None stays None)."""
+    if sample_weight is None:
+        return None
+    w = np.asarray(sample_weight)
+    if w.ndim == 0:  # scikit-learn: a scalar weighs every sample alike
+        w = np.full(n_samples, w)
+    if w.dtype.kind not in "biuf":
+        raise ValueError(f"sample_weight: must hold numbers, got {w.dtype}")
+    if w.shape != (n_samples,):
+        raise ValueError(f"sample_weight: expected shape ({n_samples},), got {w.shape}")
+    w = w.astype(np.float64)
+    if not np.isfinite(w).all():
+        raise ValueError("sample_weight: must be finite (no NaN or inf)")
+    if (w < 0).any():
+        raise ValueError("sample_weight: must be non-negative")
+    if not w.sum() > 0:
+        raise ValueError("sample_weight: at least one weight must be positive")
+    return w
 
 
 def check_class_table(classes: Any) -> np.ndarray:
@@ -82,7 +134,9 @@ def check_class_indices(y: np.ndarray, n_classes: int) -> np.ndarray:
     return y.astype(np.int64)
 
 
-def check_regression_targets(y: Any, n_samples: int, classes: Any = None) -> np.ndarray:
+def check_regression_targets(
+    y: Any, n_samples: int, classes: Any = None, loss: str | None = None
+) -> np.ndarray:
     """Targets as float64 [n_samples, n_targets].
 
     With ``classes``, ``y`` holds indices into them and the targets are those values.
@@ -104,6 +158,8 @@ def check_regression_targets(y: Any, n_samples: int, classes: Any = None) -> np.
     y = y.astype(np.float64).reshape(n_samples, -1)
     if not np.isfinite(y).all():
         raise ValueError("y: targets must be finite (no NaN or inf)")
+    if loss == "poisson" and (y < 0).any():
+        raise ValueError("y: loss 'poisson' needs non-negative targets (counts, rates)")
     return y
 
 

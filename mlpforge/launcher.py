@@ -6,6 +6,10 @@ Redis: if MLPFORGE_REDIS_URL does not answer, points at this machine, and `redis
 PATH, a private Redis is started with its data (AOF, fsync every second) under `.run/redis/`.
 The launcher says which Redis it uses and whether it started it.
 
+Logs: the launcher's own lines go to stdout, as ``mlpforge: …`` or, with
+``MLPFORGE_LOG_FORMAT=json``, as JSON lines; its children read the same settings and log the
+same way (mlpforge.logging_setup).
+
 Supervision: a child that dies (a crash, `kill -9`, the OOM killer) is restarted with
 exponential backoff and each restart is logged; the others keep running, so the API stays up
 whatever happens to the worker. Ctrl-C or SIGTERM stops every process this launcher started:
@@ -14,6 +18,7 @@ the API, then the worker, then the private Redis.
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import subprocess
@@ -21,7 +26,7 @@ import sys
 from pathlib import Path
 from urllib.parse import urlparse
 
-from mlpforge import metrics_dir
+from mlpforge import logging_setup, metrics_dir
 from mlpforge.redis_server import RedisServer, answers
 from mlpforge.settings import settings_or_exit
 from mlpforge.supervisor import Child, Supervisor
@@ -30,8 +35,11 @@ RUN_DIR = Path(".run")
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1", ""}
 
 
+log = logging.getLogger("mlpforge.launcher")
+
+
 def say(message: str) -> None:
-    print(f"mlpforge: {message}", flush=True)
+    log.info(message)
 
 
 def shown_url(url: str) -> str:
@@ -105,6 +113,8 @@ def main(argv: list[str]) -> int:
         print(__doc__)
         return 2
     settings = settings_or_exit()
+    logging_setup.configure(settings.log_level, settings.log_format)
+    logging_setup.launcher_logger(settings.log_level, settings.log_format)
     supervisor = Supervisor(say)
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda signum, _frame: supervisor.request_stop(signum))
@@ -129,11 +139,18 @@ def main(argv: list[str]) -> int:
     supervisor.start_all()
     if mode in {"run", "api"}:
         shown = "127.0.0.1" if host in {"0.0.0.0", "::"} else host
-        print(
-            f"\nmlpforge API:  http://{shown}:{port}/docs  (Swagger UI)\n"
-            f"health:        http://{shown}:{port}/readyz\n",
-            flush=True,
-        )
+        if settings.log_format == "text":
+            print(
+                f"\nmlpforge API:  http://{shown}:{port}/docs  (Swagger UI)\n"
+                f"dashboard:     http://{shown}:{port}/\n"
+                f"health:        http://{shown}:{port}/readyz\n",
+                flush=True,
+            )
+        else:  # one event, like every other line
+            say(
+                f"API at http://{shown}:{port}/docs (Swagger UI), dashboard at "
+                f"http://{shown}:{port}/, health at /readyz"
+            )
     supervisor.run()
     metrics_dir.remove(metrics_folder)
     return 0

@@ -24,11 +24,21 @@ def queue_for(device: str, *, gpu_workers: int = 0) -> str:
     return CPU_QUEUE
 
 
-def send_training(app: Celery, *, tenant: str, job_id: str, queue: str, runtime_secs: int) -> None:
-    """Queue one training run; Celery enforces the job's wall-clock limit (soft, then hard)."""
+def send_training(
+    app: Celery,
+    *,
+    tenant: str,
+    job_id: str,
+    queue: str,
+    runtime_secs: int,
+    request_id: str | None = None,
+) -> None:
+    """Queue one training run; Celery enforces the job's wall-clock limit (soft, then hard).
+    ``request_id``: the request that created the job, for the worker's log lines."""
     app.send_task(
         TRAIN_TASK,
         args=[tenant, job_id],
+        kwargs={} if request_id is None else {"request_id": request_id},
         queue=queue,
         soft_time_limit=max(1, runtime_secs),
         time_limit=max(1, runtime_secs) + HARD_LIMIT_GRACE_SECS,

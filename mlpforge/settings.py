@@ -7,24 +7,29 @@ running in a mode nobody asked for.
 
 from __future__ import annotations
 
-import re
 import sys
 from functools import lru_cache
+from typing import Literal
 
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from mlpforge.callback_config import AllowedHost, parse_callback_hosts, parse_callback_secrets
+from mlpforge.tenants import TENANT_NAME
+
 KIB = 1024
 MIB = 1024 * KIB
 DAY_SECS = 24 * 3600
-# A tenant's name becomes part of Redis keys and log lines: keep it plain.
-TENANT_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 
 
 class Settings(BaseSettings):
     """Every knob of the service; read once per process from the environment."""
 
-    model_config = SettingsConfigDict(env_prefix="MLPFORGE_", extra="ignore")
+    # hide_input_in_errors: a bad MLPFORGE_API_KEYS or MLPFORGE_CALLBACK_SECRETS must not be
+    # echoed into a traceback or a log.
+    model_config = SettingsConfigDict(
+        env_prefix="MLPFORGE_", extra="ignore", hide_input_in_errors=True
+    )
 
     redis_url: str = "redis://127.0.0.1:6379/0"
     # Raw "tenant:key,tenant2:key2"; parsed by `api_key_table`. Unset = open single-tenant mode.
@@ -83,6 +88,22 @@ class Settings(BaseSettings):
     # Short, so that an API call answers 503 within ~2 s while Redis is unreachable.
     redis_timeout_secs: float = Field(0.9, gt=0)
 
+    # ---- logs (mlpforge.logging_setup) ------------------------------------------------------
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+    # text for people at a terminal (`make run`); json, one object per line, for collectors
+    # (the Docker image sets it).
+    log_format: Literal["text", "json"] = "text"
+
+    # ---- job callbacks (webhooks; service.callbacks) ----------------------------------------
+    # Comma-separated "host" or "host:port" a callback_url may name; empty: no callbacks.
+    callback_hosts: str = ""
+    # "tenant:secret,..." signing each tenant's callbacks; a tenant without one cannot ask for
+    # callbacks. A secret: never logged, kept out of the files.
+    callback_secrets: str = ""
+    callback_max_attempts: int = Field(5, ge=1, le=20)
+    # The first retry waits this long, each next one 3 times longer (15 s: 5 tries in 10 min).
+    callback_retry_secs: float = Field(15.0, gt=0)
+
     @field_validator("api_keys")
     @classmethod
     def _keys_well_formed(cls, raw: str | None) -> str | None:
@@ -94,6 +115,36 @@ class Settings(BaseSettings):
     def api_key_table(self) -> dict[str, str]:
         """key → tenant; empty in open mode."""
         return parse_api_keys(self.api_keys) if self.api_keys else {}
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _level_in_any_case(cls, raw: object) -> object:
+        return raw.strip().upper() if isinstance(raw, str) else raw
+
+    @field_validator("log_format", mode="before")
+    @classmethod
+    def _format_in_any_case(cls, raw: object) -> object:
+        return raw.strip().lower() if isinstance(raw, str) else raw
+
+    @field_validator("callback_hosts")
+    @classmethod
+    def _hosts_well_formed(cls, raw: str) -> str:
+        parse_callback_hosts(raw)
+        return raw
+
+    @field_validator("callback_secrets")
+    @classmethod
+    def _secrets_well_formed(cls, raw: str) -> str:
+        parse_callback_secrets(raw)
+        return raw
+
+    def callback_host_table(self) -> frozenset[AllowedHost]:
+        """Where callbacks may go; empty: callbacks are disabled."""
+        return parse_callback_hosts(self.callback_hosts)
+
+    def callback_secret_table(self) -> dict[str, str]:
+        """tenant → the secret its callbacks are signed with."""
+        return parse_callback_secrets(self.callback_secrets)
 
 
 def parse_api_keys(raw: str) -> dict[str, str]:

@@ -16,6 +16,7 @@ from typing import Any
 from fastapi import Request, Response
 from fastapi.routing import APIRoute
 
+from mlpforge.log_context import bind
 from service.auth import presented_key, tenant_for
 from service.errors import ApiError
 from store.rate_limit import RateLimiter
@@ -36,6 +37,7 @@ async def admit(request: Request) -> str:
                 headers={"Retry-After": str(max(1, math.ceil(wait)))},
             )
     request.state.tenant = tenant
+    bind(tenant=tenant)  # on every line logged for this request from here on
     return tenant
 
 

@@ -11,7 +11,9 @@ from fastapi import FastAPI
 from mlpforge import __version__
 from mlpforge.queueing import make_celery
 from mlpforge.settings import Settings, get_settings
+from service.access_log import AccessLogMiddleware
 from service.body_limit import BodyLimitMiddleware, BodyLimits
+from service.callbacks.drain import CallbackDrainer
 from service.dashboard import install_dashboard
 from service.docs import install_docs
 from service.errors import V1_PROBLEMS, install_error_handlers
@@ -20,6 +22,7 @@ from service.metrics.http import HttpMetricsMiddleware
 from service.metrics.redis_errors import count_redis_errors
 from service.model_cache import ModelCache
 from service.openapi import install_openapi
+from service.request_id import RequestIdMiddleware
 from service.routers import datasets, inference, jobs, metrics, models, ops
 from service.v2.errors import V2ErrorMiddleware
 from store.connection import AsyncConnection, connect
@@ -54,7 +57,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # The event hub's reader and the stream slots' renewal run on this loop until shutdown.
         app.state.event_hub.start()
         app.state.stream_slots.start()
+        app.state.callbacks.start()
         yield
+        await app.state.callbacks.aclose()
         await app.state.event_hub.aclose()
         await app.state.stream_slots.aclose()
         await app.state.async_redis.aclose()
@@ -90,6 +95,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.async_redis, settings.redis_url, timeout_secs=settings.redis_timeout_secs
     )
     app.state.stream_slots = StreamSlots(app.state.async_redis)
+    app.state.callbacks = CallbackDrainer(app.state.redis, settings)
     app.state.api_keys = settings.api_key_table()
     app.state.queue = make_celery(settings, name="mlpforge-api")
     app.state.model_cache = ModelCache(settings.model_cache_size)
@@ -109,7 +115,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.add_middleware(V2ErrorMiddleware)  # /v2 errors also carry V2's {"error": ...}
     app.add_middleware(SecurityHeadersMiddleware)
-    app.add_middleware(HttpMetricsMiddleware)  # outermost: sees every answer
+    app.add_middleware(HttpMetricsMiddleware)
+    app.add_middleware(AccessLogMiddleware)  # sees every answer, with the request's id bound
+    app.add_middleware(RequestIdMiddleware)  # outermost: every line below carries the id
     app.include_router(ops.router)
     app.include_router(metrics.router)
     app.include_router(inference.health_router)

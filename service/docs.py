@@ -62,9 +62,7 @@ SWAGGER_PAGE = """<!DOCTYPE html>
 
 def _script_safe_json(value: Any) -> str:
     """JSON that cannot end the <script> element holding it."""
-    return (
-        json.dumps(value).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
-    )
+    return json.dumps(value).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
 def swagger_ui_config(app: FastAPI) -> dict[str, Any]:

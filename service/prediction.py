@@ -7,6 +7,7 @@ request is one C-level conversion instead of millions of Python objects being va
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from itertools import chain
 from typing import Any
 
@@ -136,29 +137,47 @@ def _outputs_finite(outputs: np.ndarray) -> None:
         )
 
 
-def predict_payload(model: FittedModel, X: np.ndarray) -> bytes:
+@dataclass(frozen=True)
+class Outputs:
+    """What a model answers for some rows: labels or values, and class probabilities."""
+
+    predictions: np.ndarray
+    probabilities: np.ndarray | None = None
+    classes: np.ndarray | None = None
+
+
+def predict_outputs(model: FittedModel, X: np.ndarray) -> Outputs:
     began = time.perf_counter()
-    payload = _payload(model, X)
+    outputs = _outputs(model, X)
     observe_prediction(X.shape[0], time.perf_counter() - began, protocol="v1")
-    return payload
+    return outputs
 
 
-def _payload(model: FittedModel, X: np.ndarray) -> bytes:
+def _outputs(model: FittedModel, X: np.ndarray) -> Outputs:
     if model.task == "classification":
         with np.errstate(all="ignore"):
             probabilities = model.predict_proba(X)
         _outputs_finite(probabilities)
         assert model.classes_ is not None
         labels = model.classes_[np.argmax(probabilities, axis=1)]
-        return orjson.dumps(
-            {
-                "predictions": _labels(labels),
-                "probabilities": probabilities.astype(np.float64),
-                "classes": _labels(model.classes_),
-            },
-            option=orjson.OPT_SERIALIZE_NUMPY,
-        )
+        return Outputs(labels, probabilities, model.classes_)
     with np.errstate(all="ignore"):
         predictions = np.asarray(model.predict(X), dtype=np.float64)
     _outputs_finite(predictions)
-    return orjson.dumps({"predictions": predictions}, option=orjson.OPT_SERIALIZE_NUMPY)
+    return Outputs(predictions)
+
+
+def json_payload(outputs: Outputs) -> bytes:
+    if outputs.probabilities is None:
+        return orjson.dumps(
+            {"predictions": outputs.predictions}, option=orjson.OPT_SERIALIZE_NUMPY
+        )
+    assert outputs.classes is not None
+    return orjson.dumps(
+        {
+            "predictions": _labels(outputs.predictions),
+            "probabilities": outputs.probabilities.astype(np.float64),
+            "classes": _labels(outputs.classes),
+        },
+        option=orjson.OPT_SERIALIZE_NUMPY,
+    )

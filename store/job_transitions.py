@@ -14,9 +14,10 @@ from typing import Any
 import orjson
 import redis
 
+from store import callbacks
 from store.ids import utcnow
 from store.keys import TenantKeys, job_member, jobs_finished_counts, queued_jobs, running_jobs
-from store.records import FINISHED, Evaluation, JobError, JobRecord, JobStatus
+from store.records import FINISHED, CallbackState, Evaluation, JobError, JobRecord, JobStatus
 
 # Holds the most recent events of a job; SSE readers replay from here.
 EVENTS_MAXLEN = 100_000
@@ -203,7 +204,8 @@ class JobTransitions:
         of the job), the removal of transient state and the retention of history and events.
         ``attempt`` None is the API acting on a job no worker holds (a queued cancel).
         A succeeded job also gets its ``evaluation`` and ``converged``; ``warnings`` are added
-        to the job's.
+        to the job's. A job with a ``callback_url`` enters the callback outbox in the same
+        MULTI (store.callbacks): its callback is sent whoever finished it, and never lost.
         """
         assert status in FINISHED
 
@@ -225,6 +227,8 @@ class JobTransitions:
             }
             if status == "succeeded":
                 update["progress"] = 1.0
+            if job.callback_url is not None:
+                update["callback"] = CallbackState()
             return job.model_copy(update=update)
 
         events_key = self._k.job_events(job_id)
@@ -249,6 +253,26 @@ class JobTransitions:
             pipe.srem(running_jobs(), member)
             pipe.zrem(queued_jobs(), member)
             pipe.hincrby(jobs_finished_counts(), job.status, 1)  # for /metrics
+            if job.callback_url is not None:
+                callbacks.enqueue(pipe, self._k.tenant, job_id)
+
+        return self._change(job_id, mutate, extra)
+
+    def record_callback(
+        self, job_id: str, state: CallbackState, *, retry_at: float | None
+    ) -> JobRecord:
+        """One delivery attempt's outcome and what follows, together: another attempt at
+        ``retry_at`` (Redis server time), or none (delivered, or given up). KeyError once the
+        job is deleted."""
+
+        def mutate(job: JobRecord) -> JobRecord:
+            return job.model_copy(update={"callback": state})
+
+        def extra(pipe: Any, _job: JobRecord) -> None:
+            if retry_at is None:
+                callbacks.drop(pipe, self._k.tenant, job_id)
+            else:
+                callbacks.schedule(pipe, self._k.tenant, job_id, retry_at)
 
         return self._change(job_id, mutate, extra)
 

@@ -123,6 +123,13 @@ def broker_scan_claim() -> str:
     return f"{ROOT}:broker-scan"
 
 
+def callback_outbox() -> str:
+    """Job callbacks still to deliver, of every tenant: a sorted set of `job_member`s scored by
+    when the next attempt is due (Redis server time; 0: at once). Written in the transaction
+    that finishes the job; drained by the API processes (store.callbacks)."""
+    return f"{ROOT}:callbacks"
+
+
 def rate_bucket(tenant: str) -> str:
     return f"{ROOT}:rate:{tenant}"
 

@@ -26,8 +26,8 @@ SLICE_CELLS = 1 << 20
 
 class ColumnStats(BaseModel):
     name: str
-    min: float
-    max: float
+    min: int | float
+    max: int | float
     mean: float
     std: float = Field(description="Population standard deviation (ddof=0), as numpy's.")
 
@@ -49,7 +49,7 @@ class DatasetPreview(BaseModel):
     feature_names: list[str] = Field(description="The names of the features shown.")
     target_name: str | None = None
     target_kind: TargetKind
-    rows: list[list[float]] = Field(description="The first rows' features (shown columns).")
+    rows: list[list[int | float]] = Field(description="The first rows' features (shown columns).")
     targets: list[Any] = Field(description="The first rows' targets, as uploaded (labels).")
     columns: list[ColumnStats] = Field(description="Statistics of each shown feature column.")
     target: list[ColumnStats] | None = Field(

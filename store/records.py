@@ -51,6 +51,18 @@ class JobError(Record):
     message: str
 
 
+CallbackStatus = Literal["pending", "delivered", "failed"]
+
+
+class CallbackState(Record):
+    """Where the delivery of a job's callback stands (service.callbacks)."""
+
+    status: CallbackStatus = "pending"
+    attempts: int = 0
+    last_status_code: int | None = None
+    last_error: str | None = None
+
+
 class JobRecord(Record):
     id: str = Field(examples=["job_0193a7b2c3d4e5f6a7b8c9d0"])
     status: JobStatus = "queued"
@@ -79,6 +91,11 @@ class JobRecord(Record):
     warnings: list[str] = Field(
         default_factory=list, description="Things the submitter should know, e.g. no GPU worker."
     )
+    # POSTed the job's final body when it ends (service.callbacks), and that delivery's state.
+    callback_url: str | None = None
+    callback: CallbackState | None = None
+    # The X-Request-ID of the request that created the job: in the worker's log lines for it.
+    request_id: str | None = None
     queue: str = "cpu"
     attempts: int = 0
     created_at: str

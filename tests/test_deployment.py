@@ -48,7 +48,7 @@ CONTAINER_PORT = "8000"
 FLOWER_PORT = "5555"
 TARGETS = ("cpu", "gpu")  # the runtime stages: what `docker build --target` makes
 APP_SERVICES = ("api", "worker", "worker-gpu", "flower")  # the services of the mlpforge image
-SECRETS = ("MLPFORGE_API_KEYS", "REDIS_PASSWORD", "FLOWER_BASIC_AUTH")
+SECRETS = ("MLPFORGE_API_KEYS", "MLPFORGE_CALLBACK_SECRETS", "REDIS_PASSWORD", "FLOWER_BASIC_AUTH")
 # What mlpforge reads besides Settings: the launcher's knobs and the compose file's own.
 NOT_SETTINGS_BUT_DOCUMENTED = {
     "MLPFORGE_API_WORKERS", "MLPFORGE_WORKER_CONCURRENCY", "MLPFORGE_WORKER_QUEUES",
@@ -162,6 +162,7 @@ def test_keys_and_passwords_are_never_written_in_the_files() -> None:
         environment = service.get("environment") or {}
         if name != "api":
             assert "MLPFORGE_API_KEYS" not in environment, f"{name} needs no API keys"
+            assert "MLPFORGE_CALLBACK_SECRETS" not in environment, f"{name} signs no callbacks"
         for key, value in environment.items():
             # Each value comes from the environment (or is a fixed, public default).
             literal = re.sub(r"\$\{[^}]*\}", "", re.sub(r"\$\{[^{}]*\}", "", value or ""))
@@ -390,8 +391,9 @@ def test_env_example_documents_every_setting_with_its_default() -> None:
     undocumented = (compose.variables(raw) | passed_through) - example.keys()
     assert not undocumented, f"not in .env.example: {sorted(undocumented)}"
     passed = {key for key in raw["services"]["worker"]["environment"]}
+    # The API's own secrets reach the API only.
     assert {f"MLPFORGE_{name.upper()}" for name in Settings.model_fields} - passed == {
-        "MLPFORGE_API_KEYS"
+        "MLPFORGE_API_KEYS", "MLPFORGE_CALLBACK_SECRETS"
     }
     assert example.keys() >= NOT_SETTINGS_BUT_DOCUMENTED
 

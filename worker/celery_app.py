@@ -7,8 +7,9 @@ import logging
 import threading
 from typing import Any
 
-from celery.signals import worker_ready, worker_shutdown
+from celery.signals import setup_logging, worker_ready, worker_shutdown
 
+from mlpforge import logging_setup
 from mlpforge.queueing import CPU_QUEUE, make_celery
 from mlpforge.settings import settings_or_exit
 from store import workers
@@ -21,6 +22,15 @@ log = logging.getLogger(__name__)
 settings = settings_or_exit()
 app = make_celery(settings)
 app.conf.include = ["worker.tasks"]
+
+
+@setup_logging.connect
+def _setup_logging(**_: Any) -> None:
+    # Connected, this signal makes Celery leave logging alone: its loggers and ours write
+    # through mlpforge's one handler, in MLPFORGE_LOG_FORMAT at MLPFORGE_LOG_LEVEL (which
+    # the commands also pass as --loglevel), with the job's ids on every line of a task.
+    logging_setup.configure(settings.log_level, settings.log_format)
+
 
 # Well inside the heartbeat's TTL, so that a late round or two never makes a worker look dead.
 HOUSEKEEPING_EVERY_SECS = HEARTBEAT_TTL_SECS / 4

@@ -24,6 +24,7 @@ from engine import (
     ModelFormatError,
     Trainer,
 )
+from mlpforge.log_context import bind, current
 from mlpforge.settings import Settings, get_settings
 from store import (
     JobError,
@@ -93,6 +94,8 @@ def run_job(tenant: str, job_id: str, settings: Settings | None = None) -> None:
         return
     if job.finished:
         return
+    if current("request_id") is None:
+        bind(request_id=job.request_id)  # a re-sent task carries none; worker.tasks resets it
     unusable: GpuUnavailable | None = None
     try:
         device: str | None = device_for(job.requested_device or job.device)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import Annotated
 
@@ -11,6 +12,7 @@ from fastapi.responses import StreamingResponse
 from mlpforge.queueing import send_training
 from service.access import GuardedRoute
 from service.admission import check_test_dataset, choose_task, resolve_params, runtime_limit
+from service.callbacks.policy import check_submission as check_callback
 from service.deps import JobDep, QueueDep, SettingsDep, StoreDep
 from service.errors import RETRY_AFTER, ApiError, not_found, problem_response
 from service.events import open_job_events
@@ -18,6 +20,7 @@ from service.idempotent import bind, check_key, replay
 from service.listing import LIST_HELP, SortQuery, TagQuery, listing
 from service.pagination import Cursor, Limit
 from service.placement import place
+from service.request_id import request_id_of
 from service.schemas import (
     LOCATION_HEADER,
     History,
@@ -30,6 +33,8 @@ from service.schemas import (
 )
 from store import JobStatus, TooManyActiveJobs, TransitionRefused
 from store.ids import well_formed
+
+log = logging.getLogger("mlpforge.api")
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"], route_class=GuardedRoute)
 
@@ -51,6 +56,7 @@ EVENT_ID = re.compile(r"^\d{1,12}-\d{1,3}$")
 )
 def create_job(
     body: JobCreate,
+    request: Request,
     response: Response,
     store: StoreDep,
     queue: QueueDep,
@@ -58,6 +64,8 @@ def create_job(
     idempotency_key: Annotated[str | None, Header()] = None,
 ) -> JobPublic:
     check_key(idempotency_key)
+    if body.callback_url is not None:
+        check_callback(body.callback_url, store.tenant, settings)
     raw = body.model_dump_json().encode()
     earlier = replay(store, "jobs", idempotency_key, raw, store.jobs.get)
     if earlier is not None:
@@ -90,6 +98,8 @@ def create_job(
         name=body.name,
         tags=body.tags,
         test_dataset_id=body.test_dataset_id,
+        callback_url=body.callback_url,
+        request_id=request_id_of(request),
     )
     try:
         # Admitted and written in one step: concurrent submissions cannot overshoot the limit.
@@ -107,12 +117,18 @@ def create_job(
         return job_public(twin)
     try:
         send_training(
-            queue, tenant=store.tenant, job_id=job.id, queue=job.queue, runtime_secs=max_runtime
+            queue,
+            tenant=store.tenant,
+            job_id=job.id,
+            queue=job.queue,
+            runtime_secs=max_runtime,
+            request_id=job.request_id,
         )
     except Exception:
         # Never queued: leave no "queued" job behind that nothing will ever run.
         store.jobs.discard(job.id)
         raise
+    log.info("job %s created on queue %s", job.id, job.queue, extra={"job_id": job.id})
     response.headers["Location"] = f"/v1/jobs/{job.id}"
     return job_public(job)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Coroutine
 from typing import Annotated, Any
 
+import numpy as np
 from fastapi import APIRouter, Query, Request, Response, status
 from starlette.concurrency import run_in_threadpool
 
@@ -16,8 +17,9 @@ from service.exports import ExportFormat, NotExpressible
 from service.exports import export_model as export_file
 from service.listing import LIST_HELP, SortQuery, TagQuery, listing
 from service.model_cache import ModelCache
+from service.npy_io import NPY_MEDIA_TYPE, npy_payload, parse_npy_rows
 from service.pagination import Cursor, Limit
-from service.prediction import parse_rows, predict_payload
+from service.prediction import Outputs, json_payload, parse_rows, predict_outputs
 from service.schemas import (
     ModelPublic,
     NamingUpdate,
@@ -35,9 +37,28 @@ router = APIRouter(prefix="/v1/models", tags=["models"], route_class=GuardedRout
 PREDICT_BODY: dict[str, Any] = {
     "requestBody": {
         "required": True,
-        "content": {"application/json": {"schema": PredictRequest.model_json_schema()}},
-    }
+        "content": {
+            "application/json": {"schema": PredictRequest.model_json_schema()},
+            NPY_MEDIA_TYPE: {
+                "schema": {
+                    "type": "string",
+                    "format": "binary",
+                    "description": "One 2-D numeric array (rows × features) saved by np.save.",
+                }
+            },
+        },
+    },
+    "parameters": [
+        {
+            "name": "output",
+            "in": "query",
+            "required": False,
+            "schema": {"type": "string", "enum": ["predictions", "probabilities"]},
+            "description": "With `Accept: application/x-npy`: which array to answer with.",
+        }
+    ],
 }
+OUTPUTS = ("predictions", "probabilities")
 
 
 # A small body is parsed on the event loop (parsing 32 KiB of JSON takes ~0.1 ms); a larger
@@ -86,16 +107,24 @@ def work_per_row(model: FittedModel) -> int:
     return model.n_parameters + LAYER_WORK * (len(model.hidden_layer_sizes) + 1)
 
 
-async def answer(model: FittedModel, body: bytes, max_rows: int) -> bytes:
+async def _off_loop_if_costly(
+    model: FittedModel, body_bytes: int, parse: Callable[[], np.ndarray]
+) -> Outputs:
     """Parse and predict, each on the event loop only when it is cheap."""
-    if len(body) > INLINE_BODY_BYTES:
-        return await run_in_threadpool(
-            lambda: predict_payload(model, parse_rows(body, model.n_features_in_, max_rows))
-        )
-    X = parse_rows(body, model.n_features_in_, max_rows)
+    if body_bytes > INLINE_BODY_BYTES:
+        return await run_in_threadpool(lambda: predict_outputs(model, parse()))
+    X = parse()
     if X.shape[0] * work_per_row(model) <= INLINE_WORK:
-        return predict_payload(model, X)
-    return await run_in_threadpool(predict_payload, model, X)
+        return predict_outputs(model, X)
+    return await run_in_threadpool(predict_outputs, model, X)
+
+
+async def answer(model: FittedModel, body: bytes, max_rows: int) -> bytes:
+    """The JSON answer to a JSON body."""
+    outputs = await _off_loop_if_costly(
+        model, len(body), lambda: parse_rows(body, model.n_features_in_, max_rows)
+    )
+    return json_payload(outputs)
 
 
 @router.get(
@@ -181,6 +210,11 @@ prediction_router = APIRouter(prefix="/v1/models", tags=["models"], route_class=
     summary="Predict with a trained model",
     openapi_extra=PREDICT_BODY,
     responses={
+        200: {
+            "description": "JSON, or with `Accept: application/x-npy` one .npy array "
+            "(predictions, or probabilities with `?output=probabilities`).",
+            "content": {NPY_MEDIA_TYPE: {"schema": {"type": "string", "format": "binary"}}},
+        },
         413: problem_response(
             "The body is over MLPFORGE_MAX_BODY_BYTES, or holds more rows than "
             "MLPFORGE_MAX_PREDICT_ROWS."
@@ -189,9 +223,26 @@ prediction_router = APIRouter(prefix="/v1/models", tags=["models"], route_class=
 )
 async def predict(request: Request, model_id: str) -> Response:
     model = await cached_model(request, tenant_of(request), model_id)
+    wants_npy = NPY_MEDIA_TYPE in request.headers.get("accept", "")
+    output = request.query_params.get("output", "predictions")
+    if output not in OUTPUTS:
+        raise invalid(["query", "output"], f"must be one of {', '.join(OUTPUTS)}")
     body = await request.body()
     max_rows: int = request.app.state.settings.max_predict_rows
-    return Response(await answer(model, body, max_rows), media_type="application/json")
+    sent_npy = request.headers.get("content-type", "").split(";")[0].strip() == NPY_MEDIA_TYPE
+    if not sent_npy and not wants_npy:
+        return Response(await answer(model, body, max_rows), media_type="application/json")
+    n_features = model.n_features_in_
+    outputs = await _off_loop_if_costly(
+        model,
+        len(body),
+        (lambda: parse_npy_rows(body, n_features, max_rows))
+        if sent_npy
+        else (lambda: parse_rows(body, n_features, max_rows)),
+    )
+    if wants_npy:
+        return Response(npy_payload(outputs, output), media_type=NPY_MEDIA_TYPE)
+    return Response(json_payload(outputs), media_type="application/json")
 
 
 @router.get(

@@ -7,10 +7,12 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from engine import MLPParams
+from service.callbacks.target import MAX_URL_CHARS, parse_callback_url
 from service.schemas.common import Name, Tags
 from service.schemas.evaluation import Evaluation, evaluation_public
 from service.schemas.history import EpochMetrics, epoch_metrics
 from store import JobRecord, JobStatus
+from store.records import CallbackStatus
 
 Device = Literal["auto", "cpu", "gpu"]
 TaskName = Literal["classification", "regression"]
@@ -55,6 +57,23 @@ class JobCreate(BaseModel):
         description="A dataset of the same width (for classification, with classes the "
         "training data has) scored when the job succeeds: `evaluation.test`.",
     )
+    callback_url: str | None = Field(
+        None,
+        max_length=MAX_URL_CHARS,
+        description="When the job ends (succeeded, failed or cancelled), this URL is POSTed the "
+        "job's final body, signed (header `X-Mlpforge-Signature: t=<unix>,v1=<HMAC-SHA256 hex "
+        "of '<t>.<body>'>`, with the tenant's secret). http or https, on a host the server "
+        "allows (MLPFORGE_CALLBACK_HOSTS; none by default), without credentials. Retried with "
+        "backoff on network errors, 408, 429 and 5xx; the outcome shows in `callback`.",
+        examples=["https://hooks.example.com/mlpforge"],
+    )
+
+    @field_validator("callback_url")
+    @classmethod
+    def _callback_url_well_formed(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_callback_url(value)  # ValueError: a 422 naming callback_url
+        return value
 
     @field_validator("params", mode="before")
     @classmethod
@@ -70,6 +89,16 @@ class JobCreate(BaseModel):
 class JobErrorPublic(BaseModel):
     type: str = Field(examples=["DivergenceError"])
     message: str
+
+
+class CallbackPublic(BaseModel):
+    status: CallbackStatus = Field(
+        description="pending (not yet delivered; retried with backoff), delivered (the "
+        "receiver answered 2xx) or failed (given up)."
+    )
+    attempts: int
+    last_status_code: int | None = Field(None, description="The receiver's last answer.")
+    last_error: str | None = Field(None, description="Why the last attempt failed.")
 
 
 class JobPublic(BaseModel):
@@ -111,6 +140,13 @@ class JobPublic(BaseModel):
         "converging, a test set that could not be scored.",
     )
     max_runtime_secs: int
+    callback_url: str | None = None
+    callback: CallbackPublic | None = Field(
+        None, description="Once the job has ended: the delivery of its callback."
+    )
+    request_id: str | None = Field(
+        None, description="The X-Request-ID of the request that created the job (in the logs)."
+    )
     created_at: str
     started_at: str | None = None
     finished_at: str | None = None
@@ -139,6 +175,9 @@ def job_public(job: JobRecord) -> JobPublic:
         else JobErrorPublic(type=job.error.type, message=job.error.message),
         warnings=job.warnings,
         max_runtime_secs=job.max_runtime_secs,
+        callback_url=job.callback_url,
+        callback=None if job.callback is None else CallbackPublic(**job.callback.model_dump()),
+        request_id=job.request_id,
         created_at=job.created_at,
         started_at=job.started_at,
         finished_at=job.finished_at,

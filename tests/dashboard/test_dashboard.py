@@ -10,6 +10,7 @@ goes to .run/test-logs/).
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import shutil
@@ -20,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import numpy as np
 import pytest
 from playwright.sync_api import Browser, FilePayload, Locator, Page, expect
 
@@ -63,6 +65,16 @@ def server_takes(server: Server, *fields: str) -> bool:
     document = httpx.get(f"{server.base_url}/openapi.json").json()
     schema = document["components"]["schemas"].get("JobCreate", {})
     return all(field in schema.get("properties", {}) for field in fields)
+
+
+def export_formats(server: Server) -> list[str]:
+    """The formats GET /v1/models/{id}/export documents (safetensors; onnx and skops once the
+    exports land): the model page offers each."""
+    document = httpx.get(f"{server.base_url}/openapi.json").json()
+    operation = document["paths"]["/v1/models/{model_id}/export"]["get"]
+    (parameter,) = [p for p in operation["parameters"] if p["name"] == "format"]
+    schema = parameter["schema"]
+    return list(schema.get("enum") or [schema.get("const", "safetensors")])
 
 
 def drawn_pixels(chart: Locator) -> int:
@@ -167,11 +179,14 @@ def test_train_from_the_dashboard_and_watch_the_curves(
         predictions = page.locator("#predict-table td.prediction")
         expect(predictions).to_have_count(2)
         assert set(predictions.all_inner_texts()) <= {"setosa", "versicolor", "virginica"}
-        with page.expect_download() as download:
-            page.click("#export-links [data-format=safetensors]")
-        path = download.value.path()
-        assert path is not None and Path(path).stat().st_size > 1000
-        assert download.value.suggested_filename.endswith(".safetensors")
+        formats = export_formats(server)
+        expect(page.locator("#export-links button")).to_have_count(len(formats))
+        for export_format in formats:
+            with page.expect_download() as download:
+                page.click(f"#export-links [data-format={export_format}]")
+            path = download.value.path()
+            assert path is not None and Path(path).stat().st_size > 1000, export_format
+            assert download.value.suggested_filename.endswith(f".{export_format}")
 
         # A second run, compared with the first.
         dataset_id = api.get(f"/v1/jobs/{job_id}").json()["dataset_id"]
@@ -218,8 +233,27 @@ def test_user_supplied_text_is_shown_as_text_never_as_markup(
     )
     assert response.status_code == 201, response.text
     dataset = response.json()
+    job = None
+    if server_takes(server, "name", "tags"):
+        job = api.post(
+            "/v1/jobs",
+            json={
+                "dataset_id": dataset["id"],
+                "name": evil,
+                "tags": ["xss"],  # tags are [A-Za-z0-9_.:-]: only the name can hold markup
+                "params": {"max_iter": 5},
+            },
+        ).json()
     with dashboard(browser, server, key=server.key) as offline:
         page = offline.page
+        if job is not None:
+            page.goto(offline.url("/#/jobs"))
+            row = page.locator(f"tr[data-job='{job['id']}']")
+            expect(row.locator("td.name a")).to_have_text(evil)
+            expect(row.locator(".tag")).to_have_text("xss")
+            row.locator("td.name a").click()
+            expect(page.locator(".view-head h1")).to_contain_text(evil)
+            assert page.locator("main img, main b").count() == 0
         page.goto(offline.url("/#/datasets"))
         link = page.locator(f"tr[data-dataset='{dataset['id']}'] td.name a")
         expect(link).to_have_text(evil)
@@ -354,3 +388,31 @@ def test_a_dropped_event_stream_resumes_after_the_last_event(
     assert result["seen"] == ["progress 5-0", "status 6-0"]
     assert [call["resume"] for call in result["calls"]] == [None, "5-0"]
     assert {call["auth"] for call in result["calls"]} == {f"Bearer {server.key}"}
+
+
+def test_json_and_npz_files_upload_through_the_form(browser: Browser, server: Server) -> None:
+    body = {
+        "name": "exam (json)",
+        "feature_names": ["hours_studied", "hours_slept"],
+        "features": [[1, 4], [2, 8], [3, 5], [4, 6], [6, 7], [7, 8], [8, 5], [9, 7]],
+        "targets": ["fail", "fail", "fail", "fail", "pass", "pass", "pass", "pass"],
+    }
+    arrays = io.BytesIO()
+    rng = np.random.default_rng(0)
+    np.savez(arrays, X=rng.random((30, 3)).astype(np.float32), y=rng.random(30))
+    with dashboard(browser, server, key=server.key) as offline:
+        page = offline.page
+        for name, mime, data, title in (
+            ("exam.json", "application/json", json.dumps(body).encode(), "exam (json)"),
+            ("arrays.npz", "application/octet-stream", arrays.getvalue(), "arrays.npz"),
+        ):
+            page.goto(offline.url("/#/datasets"))
+            page.set_input_files(
+                "#upload-file", files=[FilePayload(name=name, mimeType=mime, buffer=data)]
+            )
+            page.click("#upload-submit")
+            expect(page.locator("#dataset-title")).to_have_text(title)
+            expect(page.locator("#preview-columns tbody tr").first).to_be_visible()
+        # The .npz's target is continuous: statistics instead of classes.
+        expect(page.locator("#preview-classes")).to_have_count(0)
+        expect(page.locator("#preview-columns")).to_contain_text("target")

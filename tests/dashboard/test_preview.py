@@ -119,7 +119,9 @@ def test_integer_features_keep_their_values() -> None:
     record = _record(n_samples=4, n_features=3, classes=[0, 1])
     preview = preview_of(record, X, np.array([0, 1, 1, 0], dtype=np.uint8), rows=2, columns=3)
     assert preview.rows == [[0, 1, 2], [3, 4, 5]]
+    assert all(type(value) is int for row in preview.rows for value in row)
     assert [c.max for c in preview.columns] == [9, 10, 11]
+    assert type(preview.columns[0].max) is int
     assert [(c.label, c.count) for c in preview.class_counts or []] == [(0, 2), (1, 2)]
 
 

@@ -129,7 +129,8 @@ export function jobsView(root, _id, { signal, params, notify, navigate }) {
   }
 
   function show(page) {
-    const jobs = filters.tag && !tagOnServer ? page.data.filter((job) => (job.tags || []).includes(filters.tag)) : page.data;
+    // Filtered here too: a server without tags ignores `tag=` (or refuses it, see poll()).
+    const jobs = filters.tag ? page.data.filter((job) => (job.tags || []).includes(filters.tag)) : page.data;
     const next = [];
     for (const job of jobs) {
       const key = `${job.id}:${job.status}:${job.epoch}:${job.progress}`;
