@@ -5,8 +5,9 @@ BIN    := $(VENV)/bin
 BASE_STAMP := $(VENV)/.installed-base
 DEV_STAMP  := $(VENV)/.installed-dev
 BENCH_STAMP := $(VENV)/.installed-bench
+GPU_STAMP := $(VENV)/.installed-gpu
 
-.PHONY: run api worker test lint bench clean
+.PHONY: run api worker test lint bench gpu-check clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -51,6 +52,15 @@ lint: $(DEV_STAMP)
 
 bench: $(BENCH_STAMP)
 	$(BIN)/python bench/run_all.py
+
+# On a machine with an NVIDIA GPU: the engine's CuPy tests and its speed against PyTorch CUDA
+# (bench/gpu_check.py); CuPy brings its CUDA libraries from PyPI, the host needs the driver.
+$(GPU_STAMP): $(BENCH_STAMP)
+	$(BIN)/pip install --quiet -e '.[dev,bench,gpu]'
+	touch $@
+
+gpu-check: $(GPU_STAMP)
+	$(BIN)/python bench/gpu_check.py
 
 clean:
 	rm -rf $(VENV) .run .pytest_cache .mypy_cache .ruff_cache

@@ -25,7 +25,9 @@ import sys
 import time
 import tracemalloc
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import numpy as np
@@ -39,22 +41,49 @@ HIDDEN = (256, 128)
 N_FEATURES, N_CLASSES, BATCH, ALPHA = 784, 10, 128, 1e-4
 
 
-def synthetic(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+@dataclass(frozen=True)
+class Model:
+    """A benchmark network: relu, adam, float32, alpha 1e-4, ``n_classes`` softmax outputs."""
+
+    n_features: int
+    hidden: tuple[int, ...]
+    n_classes: int
+    batch: int
+
+    @property
+    def name(self) -> str:
+        return "-".join(map(str, (self.n_features, *self.hidden, self.n_classes)))
+
+    def gemm_flops_per_sample(self) -> float:
+        """Multiply-adds x 2 of one training step per row: the forward pass, the weights'
+        gradient, and the error passed down (not to the inputs: no system computes that)."""
+        sizes = [self.n_features, *self.hidden, self.n_classes]
+        weights = [i * o for i, o in itertools.pairwise(sizes)]
+        return 2.0 * (3 * sum(weights) - weights[0])
+
+
+# The CPU benchmark's model (launch- and memory-bound on a GPU) and the GPU's wide one
+# (GEMM-bound: its rate against the device's GEMM rate says how much the engine leaves behind).
+SMALL = Model(N_FEATURES, HIDDEN, N_CLASSES, BATCH)
+WIDE = Model(4096, (4096, 4096), N_CLASSES, 1024)
+
+
+def synthetic(n: int, seed: int = 0, model: Model = SMALL) -> tuple[np.ndarray, np.ndarray]:
     """Float32 inputs and 10 classes given by a random linear teacher (learnable, not trivial)."""
     rng = np.random.default_rng(seed)
-    X = rng.standard_normal((n, N_FEATURES), dtype=np.float32)
-    teacher = rng.standard_normal((N_FEATURES, N_CLASSES)).astype(np.float32)
+    X = rng.standard_normal((n, model.n_features), dtype=np.float32)
+    teacher = rng.standard_normal((model.n_features, model.n_classes)).astype(np.float32)
     return X, np.argmax(X @ teacher, axis=1)
 
 
-def shared_params(epochs: int) -> dict[str, Any]:
+def shared_params(epochs: int, model: Model = SMALL) -> dict[str, Any]:
     """scikit-learn-named params both mlpforge and scikit-learn take. tol 0 and a long patience:
     every system runs exactly ``epochs`` epochs."""
     return {
-        "hidden_layer_sizes": HIDDEN,
+        "hidden_layer_sizes": model.hidden,
         "activation": "relu",
         "solver": "adam",
-        "batch_size": BATCH,
+        "batch_size": model.batch,
         "alpha": ALPHA,
         "max_iter": epochs,
         "tol": 0.0,
@@ -66,9 +95,17 @@ def shared_params(epochs: int) -> dict[str, Any]:
 Runner = Callable[[np.ndarray, np.ndarray, int], list[float]]
 
 
-def run_engine(X: np.ndarray, y: np.ndarray, epochs: int) -> list[float]:
-    """Seconds of each epoch (the engine's own per-epoch wall time)."""
-    trainer = Trainer(X, y, task="classification", params=MLPParams(**shared_params(epochs)))
+def run_engine(
+    X: np.ndarray,
+    y: np.ndarray,
+    epochs: int,
+    model: Model = SMALL,
+    xp: ModuleType | None = None,
+) -> list[float]:
+    """Seconds of each epoch (the engine's own per-epoch wall time; on a GPU it ends with the
+    epoch's one read of the device, so the device's work is in it)."""
+    params = MLPParams(**shared_params(epochs, model))
+    trainer = Trainer(X, y, task="classification", params=params, xp=xp)
     trainer.run()
     return [h["seconds"] for h in trainer.history]
 

@@ -33,8 +33,15 @@ from bench.figures import Figure, number, read_figures  # noqa: E402
 BENCHMARKS: dict[str, list[str]] = {
     "engine": [sys.executable, "bench/engine.py"],
     "service": [sys.executable, "-m", "bench.service"],
+    "search": [sys.executable, "bench/search.py"],
+    "quality": [sys.executable, "bench/quality.py"],
 }
-SCRIPT = {"engine": ROOT / "bench" / "engine.py", "service": ROOT / "bench" / "service.py"}
+SCRIPT = {
+    "engine": ROOT / "bench" / "engine.py",
+    "service": ROOT / "bench" / "service.py",
+    "search": ROOT / "bench" / "search.py",
+    "quality": ROOT / "bench" / "quality.py",
+}
 
 
 def accepts_json(command: list[str]) -> bool:

@@ -144,7 +144,3 @@ DERIVATIVES: dict[str, Derivative] = {
 NEEDS_PREACTIVATION = frozenset({"gelu"})
 # activations whose forward function writes to its scratch buffer
 USES_SCRATCH = frozenset({"relu", "leaky_relu", "elu", "gelu"})
-
-
-def canonical(name: str) -> str:
-    return "logistic" if name == "sigmoid" else name

@@ -33,13 +33,6 @@ def n_outputs_for(task: Task, n_classes: int | None, n_targets: int) -> int:
     return n_targets
 
 
-def output_activation_for(task: Task, n_outputs: int) -> str:
-    """The output non-linearity: softmax (multiclass), logistic (binary) or identity."""
-    if task == "regression":
-        return "identity"
-    return "logistic" if n_outputs == 1 else "softmax"
-
-
 @dataclass(frozen=True)
 class ParameterLayout:
     """Where each layer's W and b live in one flat parameter vector.

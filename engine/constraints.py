@@ -179,7 +179,7 @@ class LayerSizes:
 
 @dataclass(frozen=True)
 class FloatDType:
-    """"float32" or "float64", also given as a numpy dtype or type."""
+    """ "float32" or "float64", also given as a numpy dtype or type."""
 
     def convert(self, value: Any) -> Any:
         if isinstance(value, str | type | np.dtype):

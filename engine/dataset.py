@@ -37,6 +37,7 @@ class Encoding:
 
     classes: np.ndarray | None
     multilabel: bool
+    n_features: int
     n_outputs: int
     x_mean: np.ndarray | None
     x_scale: np.ndarray | None
@@ -73,17 +74,6 @@ class PreparedData:
     def n_train(self) -> int:
         return int(self.X_train.shape[0])
 
-    def encoding(self) -> Encoding:
-        return Encoding(
-            self.classes,
-            self.multilabel,
-            self.n_outputs,
-            self.x_mean,
-            self.x_scale,
-            self.y_mean,
-            self.y_scale,
-        )
-
 
 def prepare(
     X: Any,
@@ -103,6 +93,8 @@ def prepare(
     ``keep`` (a continued fit) brings a model's classes, onto which the labels are mapped."""
     X = check_features(X)
     n = X.shape[0]
+    if keep is not None and X.shape[1] != keep.n_features:
+        raise ValueError(f"X: the model takes {keep.n_features} features, got {X.shape[1]}")
     weights = check_sample_weight(sample_weight, n)
     labels: np.ndarray | None = None
     multilabel = False
@@ -132,7 +124,7 @@ def prepare(
     if keep is not None:
         x_mean, x_scale = keep.x_mean, keep.x_scale
     elif params.standardize:
-        mean, scale = column_stats(X_train)
+        mean, scale = column_stats(X_train, _subset(weights, train_idx))
         x_mean, x_scale = mean.astype(dtype), scale.astype(dtype)
     else:
         x_mean = x_scale = None
@@ -157,7 +149,7 @@ def prepare(
         if keep is not None:
             y_mean, y_scale = keep.y_mean, keep.y_scale
         elif task == "regression" and params.standardize and params.loss != "poisson":
-            mean, scale = column_stats(t_train)
+            mean, scale = column_stats(t_train, _subset(weights, train_idx))
             y_mean, y_scale = mean.astype(dtype), scale.astype(dtype)
         if y_mean is not None and y_scale is not None:
             m64, s64 = y_mean.astype(np.float64), y_scale.astype(np.float64)
@@ -193,8 +185,12 @@ def prepare(
         W_train=weight_column(train_idx),
         W_val=None if val_idx is None else weight_column(val_idx),
         val_weights=None if weights is None or val_idx is None else weights[val_idx],
-        weights_digest=None if weights is None else hashlib.sha256(weights).hexdigest(),
+        weights_digest=None if weights is None else hashlib.sha256(weights.tobytes()).hexdigest(),
     )
+
+
+def _subset(weights: np.ndarray | None, rows: np.ndarray | None) -> np.ndarray | None:
+    return weights if weights is None or rows is None else weights[rows]
 
 
 def _onto_model(
@@ -207,8 +203,7 @@ def _onto_model(
     if multilabel:
         if targets.shape[1] != keep.classes.shape[0]:
             raise ValueError(
-                f"y: the model has {keep.classes.shape[0]} labels, y has {targets.shape[1]} "
-                "columns"
+                f"y: the model has {keep.classes.shape[0]} labels, y has {targets.shape[1]} columns"
             )
         return keep.classes, targets
     return keep.classes, onto_classes(classes, targets, keep.classes)

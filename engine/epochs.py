@@ -56,19 +56,24 @@ def train_epoch(trainer: Trainer, hooks: Hooks) -> tuple[float, float | None]:
     assert isinstance(batch, int)
     trainer._mid_epoch = True
     resumed, trainer._position = trainer._position, None
+    # numpy's batch losses are host values already: summing them as Python floats saves a
+    # microsecond per batch; on a device the sum stays there (the same float64 additions)
+    on_host = xp is np
     if resumed is not None:  # continue the epoch a mid-epoch checkpoint stopped in
         order = None if resumed.order is None else xp.asarray(resumed.order)
-        first, total = resumed.next_start, xp.asarray(resumed.total, dtype=np.float64)
+        first, total = resumed.next_start, resumed.total
     else:
         order = xp.asarray(trainer._rng.permutation(n)) if trainer.params.shuffle else None
-        first, total = 0, xp.zeros((), dtype=np.float64)
+        first, total = 0, 0.0
+    if not on_host:
+        total = xp.asarray(total, dtype=np.float64)
     residuals = None
     if trainer.task == "regression":
         sums = None if resumed is None else resumed.squared_residuals
         residuals = SquaredResiduals(xp, data.y_scale, data.n_outputs, sums)
     lr, clip = trainer.schedule.lr, trainer.params.clip_grad_norm
     rng = trainer._rng if trainer.params.dropout else None
-    weights = data.W_train
+    weights, wbuf = data.W_train, trainer._wbuf
     last_progress = time.monotonic()
     for i, start in enumerate(range(first, n, batch)):
         if i and i % hooks.every == 0:
@@ -78,10 +83,13 @@ def train_epoch(trainer: Trainer, hooks: Hooks) -> tuple[float, float | None]:
                 hooks.on_progress is not None
                 and time.monotonic() - last_progress >= hooks.progress_every_secs
             ):
+                so_far = to_float(total)  # read anyway for the checkpoint: check it too
+                if not math.isfinite(so_far):
+                    raise DivergenceError(trainer.epoch + 1, "loss")
                 trainer._position = EpochPosition(
                     None if order is None else to_host(order),
                     start,
-                    to_float(total),
+                    so_far,
                     None if residuals is None else residuals.sums(),
                 )
                 try:
@@ -100,10 +108,10 @@ def train_epoch(trainer: Trainer, hooks: Hooks) -> tuple[float, float | None]:
             idx = order[start:stop]
             xb = take_rows(xp, data.X_train, idx, trainer._xbuf[:rows])
             yb = take_rows(xp, data.Y_train, idx, trainer._ybuf[:rows])
-            if weights is not None:
-                wb = take_rows(xp, weights, idx, trainer._wbuf[:rows])
+            if weights is not None and wbuf is not None:
+                wb = take_rows(xp, weights, idx, wbuf[:rows])
         loss = net.train_batch(xb, yb, rng, wb)
-        total += loss * rows
+        total += (float(loss) if on_host else loss) * rows
         if residuals is not None:
             residuals.add(net.outputs(rows), yb)
         if clip is not None:
@@ -111,7 +119,7 @@ def train_epoch(trainer: Trainer, hooks: Hooks) -> tuple[float, float | None]:
         trainer.optimizer.step(net.params, net.grads, lr)
     # One read for the epoch: its loss sum and whether every weight is still finite.
     finite = xp.isfinite(net.params).all()
-    summary = to_host(xp.stack([total, xp.asarray(finite, dtype=np.float64)]))
+    summary = to_host(xp.stack([xp.asarray(total, dtype=np.float64), finite.astype(np.float64)]))
     mean_loss = float(summary[0]) / n
     if not math.isfinite(mean_loss):
         raise DivergenceError(trainer.epoch + 1, "loss")

@@ -60,7 +60,7 @@ def _mean(xp: ModuleType, terms: Array, w: Array | None, norm: Norm) -> Array:
     """sum(w * terms) / norm, summed in float64, as a device 0-d array."""
     if w is not None:
         terms = terms * w
-    return xp.asarray(terms.sum(dtype=np.float64)) / norm
+    return terms.sum(dtype=np.float64) / norm
 
 
 def _finish_delta(xp: ModuleType, delta: Array, w: Array | None, norm: Norm) -> None:
@@ -136,7 +136,7 @@ class SquaredError:
         norm = _norm(z, norm)
         r = _residual(xp, z, y, delta)
         if w is None:
-            loss = 0.5 * xp.asarray(xp.vdot(r, r), dtype=np.float64) / norm
+            loss = 0.5 * xp.vdot(r, r).astype(np.float64) / norm
         else:
             loss = 0.5 * _mean(xp, r * r, w, norm)
         _finish_delta(xp, r, w, norm)

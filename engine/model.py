@@ -89,11 +89,6 @@ class FittedModel:
         """Training samples seen over every fit that led here (scikit-learn's ``t_``)."""
         return 0 if self.training is None else self.training.samples_seen
 
-    @property
-    def _layers(self) -> list[tuple[np.ndarray, np.ndarray]]:
-        # Kept for code written before coefs_/intercepts_ were public; use weights().
-        return self.weights()
-
     def weights(self) -> list[tuple[np.ndarray, np.ndarray]]:
         """(W [fan_in, fan_out], b [fan_out]) per layer, in the training dtype (no copies)."""
         return list(zip(self.coefs_, self.intercepts_, strict=True))

@@ -178,13 +178,13 @@ class Network:
         gw = (self.grads if grads is None else grads)[:n_w]
         penalty: Array | float = 0.0
         if self.alpha:
-            squares = xp.asarray(xp.dot(w, w), dtype=np.float64)
+            squares = xp.dot(w, w).astype(np.float64)
             penalty = penalty + squares * (0.5 * self.alpha) / norm
             xp.multiply(w, scalar_like(xp, self.alpha / norm, self.dtype), out=tmp)
             gw += tmp
         if self.l1:
             xp.abs(w, out=tmp)
-            penalty = penalty + xp.asarray(tmp.sum(dtype=np.float64)) * self.l1 / norm
+            penalty = penalty + tmp.sum(dtype=np.float64) * self.l1 / norm
             xp.sign(w, out=tmp)
             tmp *= scalar_like(xp, self.l1 / norm, self.dtype)
             gw += tmp

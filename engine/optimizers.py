@@ -210,6 +210,9 @@ def _divide_step(
 def make_optimizer(
     params: MLPParams, xp: ModuleType, size: int, dtype: Any, n_weights: int
 ) -> Optimizer:
+    if params.solver == "lbfgs":
+        # L-BFGS keeps its state inside scipy (engine/lbfgs.py): nothing to step or save here
+        return Optimizer(xp, 0, dtype, n_weights)
     common = (xp, size, dtype, n_weights)
     if params.solver == "sgd":
         return SGD(*common, momentum=params.momentum, nesterov=params.nesterovs_momentum)

@@ -146,8 +146,9 @@ class MLPParams:
             early_stopping = False
             if self.dropout:
                 raise ParamError(
-                    "dropout", "solver 'lbfgs' needs a deterministic loss; use dropout 0 or a "
-                    "stochastic solver (sgd, adam, ...)"
+                    "dropout",
+                    "solver 'lbfgs' needs a deterministic loss; use dropout 0 or a "
+                    "stochastic solver (sgd, adam, ...)",
                 )
         n_train = n_samples
         if early_stopping:
@@ -160,7 +161,7 @@ class MLPParams:
         restore = early_stopping if self.restore_best_weights is None else self.restore_best_weights
         if self.solver == "lbfgs":
             restore = False  # its iterates only ever lower the loss: the last one is the best
-        dtype = self.dtype or ("float64" if self.solver == "lbfgs" else "float32")
+        dtype: DType = self.dtype or ("float64" if self.solver == "lbfgs" else "float32")
         return replace(
             self,
             batch_size=batch_size,
@@ -189,7 +190,7 @@ class MLPParams:
         return cls(**d)
 
 
-def _resolve_loss(task: Task, loss: str | None) -> str:
+def _resolve_loss(task: Task, loss: LossName | None) -> LossName:
     if task == "classification":
         if loss not in (None, "log_loss"):
             raise ParamError("loss", f"classification uses 'log_loss', got {loss!r}")

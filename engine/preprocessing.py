@@ -9,8 +9,10 @@ import numpy as np
 _CHUNK_ELEMENTS = 1 << 19  # bounds the float64 temporaries of the statistics (4 MiB)
 
 
-def column_stats(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per-column mean and standard deviation in float64, computed in row chunks.
+def column_stats(X: np.ndarray, weights: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Per-column mean and standard deviation in float64, computed in row chunks; with
+    ``weights``, weighted (as StandardScaler's sample_weight), so that a row of weight 2 counts
+    as that row twice, in the statistics as in the loss.
 
     A constant column gets scale 1 (as scikit-learn's StandardScaler), so it maps to 0 instead of
     dividing by zero.
@@ -19,14 +21,22 @@ def column_stats(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     rows = max(1, _CHUNK_ELEMENTS // max(1, X.shape[1]))
     total = np.zeros(X.shape[1], dtype=np.float64)
     for start in range(0, n, rows):
-        total += X[start : start + rows].sum(axis=0, dtype=np.float64)
-    mean = total / n
+        chunk = X[start : start + rows]
+        if weights is None:
+            total += chunk.sum(axis=0, dtype=np.float64)
+        else:
+            total += weights[start : start + rows] @ chunk.astype(np.float64)
+    count = n if weights is None else float(weights.sum())
+    mean = total / count
     sq = np.zeros_like(mean)
     for start in range(0, n, rows):
         dev = X[start : start + rows].astype(np.float64)
         dev -= mean
-        sq += np.einsum("ij,ij->j", dev, dev)
-    scale = np.sqrt(sq / n)
+        if weights is None:
+            sq += np.einsum("ij,ij->j", dev, dev)
+        else:
+            sq += np.einsum("i,ij,ij->j", weights[start : start + rows], dev, dev)
+    scale = np.sqrt(sq / count)
     constant = scale <= 10 * np.finfo(np.float64).eps * np.maximum(np.abs(mean), 1e-300)
     scale[constant] = 1.0
     return mean, scale

@@ -14,7 +14,7 @@ class EpochReport(TypedDict):
     # target's own units (undoing the standardization `loss` is measured in), taken as `loss`
     # is, at the weights each mini-batch saw; averaged uniformly over outputs.
     train_rmse: float | None
-    learning_rate: float  # the rate used during this epoch
+    learning_rate: float | None  # the rate used during this epoch (None: lbfgs has none)
     seconds: float  # wall time of this epoch
 
 
@@ -38,7 +38,7 @@ def history_from_json(items: Any) -> list[EpochReport]:
                 val_score=_optional(it["val_score"]),
                 # Absent from histories written before it existed.
                 train_rmse=_optional(it.get("train_rmse")),
-                learning_rate=float(it["learning_rate"]),
+                learning_rate=_optional(it["learning_rate"]),
                 seconds=float(it["seconds"]),
             )
         )

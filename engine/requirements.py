@@ -2,7 +2,8 @@
 
 The trainer finds the same problems (engine/splitting.py, engine/validation.py), but only once
 a worker has loaded the data; a service that knows the data's size can refuse the job first.
-(Whether every class has the two rows a stratified split needs is only known to the trainer.)
+(Whether each class of a binary target has the two rows its stratified split needs is only
+known to the trainer.)
 """
 
 from __future__ import annotations
@@ -23,5 +24,5 @@ def check_trainable(params: MLPParams, task: Task, n_samples: int, n_classes: in
     if not params.early_stopping or params.solver == "lbfgs":
         return
     n_val = validation_size(n_samples, params.validation_fraction)
-    n_stratified = n_classes if task == "classification" else 0
-    check_split(n_samples, n_val, params.validation_fraction, n_stratified)
+    binary = task == "classification" and n_classes == 2  # split stratified, as scikit-learn
+    check_split(n_samples, n_val, params.validation_fraction, 2 if binary else 0)

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from engine.architecture import layer_shapes
-from engine.container import (
+from engine.blob import (
     check_array,
     check_names,
     decode_classes,

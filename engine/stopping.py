@@ -10,11 +10,17 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from engine.container import encode_float
+
+def encode_float(x: float | None) -> float | str | None:
+    """JSON has no inf/nan (the best loss starts at inf): keep them as strings."""
+    if x is None or math.isfinite(x):
+        return x
+    return repr(float(x))
 
 
 class StoppingRule:
-    def __init__(self, tol: float, n_iter_no_change: int) -> None:
+    def __init__(self, tol: float, n_iter_no_change: float) -> None:
+        # n_iter_no_change may be inf: the patience never runs out
         self.tol, self.n_iter_no_change = tol, n_iter_no_change
         self.no_improvement = 0
         self.best_loss = math.inf

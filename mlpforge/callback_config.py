@@ -11,7 +11,7 @@ import ipaddress
 import re
 from dataclasses import dataclass
 
-from mlpforge.tenants import TENANT_NAME
+from mlpforge.tenants import tenant_pairs
 
 # A DNS name: dot-separated labels of letters, digits and '-' (and '_', which some internal
 # names carry), at most 253 characters.
@@ -93,17 +93,7 @@ def _split_port(item: str) -> tuple[str, int | None]:
 def parse_callback_secrets(raw: str) -> dict[str, str]:
     """``tenant:secret,tenant2:secret2`` → {tenant: secret}. The messages never show a secret."""
     secrets: dict[str, str] = {}
-    for item in raw.split(","):
-        item = item.strip()
-        if not item:
-            continue
-        tenant, sep, secret = (part.strip() for part in item.partition(":"))
-        if not sep or not tenant or not secret:
-            raise ValueError(f"expected 'tenant:secret', got {tenant[:64]!r}:…")
-        if not TENANT_NAME.match(tenant):
-            raise ValueError(
-                f"tenant {tenant[:64]!r} must be 1 to 64 letters, digits, '_', '.' or '-'"
-            )
+    for tenant, secret in tenant_pairs(raw, "secret"):
         if tenant in secrets:
             raise ValueError(f"tenant {tenant!r} is given two secrets")
         if len(secret) < MIN_SECRET_CHARS:

@@ -33,7 +33,6 @@ TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 THIRD_PARTY_LEVELS: dict[str, int] = {
     "uvicorn": logging.NOTSET,
     "uvicorn.error": logging.NOTSET,
-    "uvicorn.access": logging.NOTSET,
     "celery": logging.NOTSET,
     # httpx logs every request's full URL at INFO: a callback URL may carry a token.
     "httpx": logging.WARNING,
@@ -96,6 +95,11 @@ def configure(level: str, log_format: str, *, stream: IO[str] | None = None) -> 
         logger.handlers.clear()
         logger.propagate = True
         logger.setLevel(name_level)
+    # uvicorn's access log stays off whatever its flags say: service.access_log's replaces it
+    # (uvicorn writes its own only while that logger has a handler somewhere).
+    uvicorn_access = logging.getLogger("uvicorn.access")
+    uvicorn_access.handlers.clear()
+    uvicorn_access.propagate = False
     # A Python warning becomes a line in the same format instead of raw text on stderr.
     logging.captureWarnings(True)
 

@@ -15,7 +15,7 @@ from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from mlpforge.callback_config import AllowedHost, parse_callback_hosts, parse_callback_secrets
-from mlpforge.tenants import TENANT_NAME
+from mlpforge.tenants import tenant_pairs
 
 KIB = 1024
 MIB = 1024 * KIB
@@ -58,6 +58,12 @@ class Settings(BaseSettings):
     max_runtime_secs: int = Field(DAY_SECS, gt=0)
     default_runtime_secs: int = Field(3600, gt=0)
     max_active_jobs: int = Field(1000, gt=0, description="queued + running jobs per tenant")
+    # ---- searches (mlpforge.search) ---------------------------------------------------
+    # Candidates (parameter combinations) of one search; a grid larger than this is refused.
+    max_trials: int = Field(1000, gt=0)
+    # Jobs one search may start: its trials × cv folds over every rung, and the refit.
+    max_search_jobs: int = Field(5000, gt=0)
+    max_active_searches: int = Field(20, gt=0, description="queued + running searches per tenant")
     # A "gpu" job while no GPU worker is alive: refused with a 422 (true) or accepted with a
     # warning on the job (false).
     refuse_gpu_without_worker: bool = False
@@ -152,20 +158,7 @@ def parse_api_keys(raw: str) -> dict[str, str]:
     a value with no key at all (it would run wide open), one key given twice (the last
     tenant would win), tenant names that do not belong in Redis keys."""
     table: dict[str, str] = {}
-    for item in raw.split(","):
-        item = item.strip()
-        if not item:
-            continue
-        tenant, sep, key = (part.strip() for part in item.partition(":"))
-        if not sep or not tenant or not key:
-            raise ValueError(
-                f"expected 'tenant:key', got {item.split(':')[0]!r}:…"
-            )
-        if not TENANT_NAME.match(tenant):
-            raise ValueError(
-                f"tenant {tenant[:64]!r} must be 1 to 64 letters, digits, "
-                "'_', '.' or '-'"
-            )
+    for tenant, key in tenant_pairs(raw, "key"):
         if key in table:
             raise ValueError(
                 f"the same key is given for tenants {table[key]!r} and "

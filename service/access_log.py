@@ -17,8 +17,9 @@ from __future__ import annotations
 import logging
 import time
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
+from service.asgi import HttpMiddleware
 from service.metrics.http import route_template
 
 log = logging.getLogger("mlpforge.access")
@@ -27,14 +28,8 @@ QUIET_PATHS = ("/healthz", "/readyz", "/metrics", "/v2/health/")
 MAX_PATH_CHARS = 200
 
 
-class AccessLogMiddleware:
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+class AccessLogMiddleware(HttpMiddleware):
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         began = time.perf_counter()
         status = 500  # what the client gets if the app fails before answering
         sent = 0

@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from engine import MLPParams, count_parameters
+from engine.architecture import n_outputs_for
 from engine.cost import epoch_work
 from engine.errors import ParamError
+from engine.lbfgs import chunk_rows
 from engine.params import validation_size
 from engine.requirements import check_trainable
 from mlpforge.settings import Settings
@@ -27,9 +29,24 @@ def choose_task(body: JobCreate, dataset: DatasetRecord) -> str:
             "regression needs numeric targets; this dataset's targets are labels "
             f"({', '.join(map(str, dataset.classes[:5]))}…); use task 'classification'",
         )
-    if task == "classification" and dataset.n_distinct_targets < 2:
+    if task == "classification" and dataset.n_targets > 1 and dataset.classes is None:
+        raise invalid(
+            ["body", "task"],
+            f"classifying a target of {dataset.n_targets} columns is multilabel classification, "
+            "which needs 0/1 values (one column per label); this dataset's targets hold other "
+            "numbers: use task 'regression' (multi-output)",
+        )
+    if task == "classification" and dataset.n_targets == 1 and dataset.n_distinct_targets < 2:
         raise invalid(["body", "task"], "classification needs at least 2 distinct target values")
     return task
+
+
+def n_outputs(task: str, dataset: DatasetRecord) -> int:
+    """The network's output units: one per target column (multilabel: per label), else one
+    logistic unit for two classes, one per class above, one for a single regression target."""
+    if dataset.n_targets > 1:
+        return dataset.n_targets
+    return n_outputs_for(task, dataset.n_distinct_targets, 1)  # type: ignore[arg-type]
 
 
 def check_test_dataset(task: str, dataset: DatasetRecord, test: DatasetRecord) -> None:
@@ -44,6 +61,16 @@ def check_test_dataset(task: str, dataset: DatasetRecord, test: DatasetRecord) -
             f"the test dataset has {test.n_features} features; the training dataset has "
             f"{dataset.n_features}",
         )
+    if test.n_targets != dataset.n_targets:
+        raise invalid(
+            loc,
+            f"the test dataset has {test.n_targets} target column(s); the training dataset has "
+            f"{dataset.n_targets}",
+        )
+    if dataset.n_targets > 1:  # multilabel: both 0/1 matrices; regression: any numbers
+        if task == "classification" and test.classes is None:
+            raise invalid(loc, "multilabel scoring needs 0/1 targets; the test dataset's differ")
+        return
     if task == "regression":
         if test.classes is not None and any(isinstance(c, str | bool) for c in test.classes):
             raise invalid(loc, "regression needs numeric targets; the test dataset's are labels")
@@ -87,10 +114,16 @@ def _param_loc(field: str) -> list[str]:
 
 
 def resolve_params(
-    body: JobCreate, task: str, dataset: DatasetRecord, settings: Settings
+    body: JobCreate,
+    task: str,
+    dataset: DatasetRecord,
+    settings: Settings,
+    *,
+    outputs: int | None = None,
 ) -> MLPParams:
     """The params with every default and 'auto' resolved, once the request is known to be
-    one that can run: within every limit, and trainable on this dataset."""
+    one that can run: within every limit, and trainable on this dataset. ``outputs``: the
+    network's output units when a model fixes them (a continued job), else the dataset's."""
     params = body.params
     try:
         resolved = params.resolve(task, dataset.n_samples)  # type: ignore[arg-type]
@@ -109,8 +142,10 @@ def resolve_params(
             f"at most {settings.max_batch_size} (MLPFORGE_MAX_BATCH_SIZE)",
         )
     check_classes(task, dataset, settings)
-    _check_network(resolved, task, dataset, settings)
+    _check_network(resolved, dataset, settings, outputs or n_outputs(task, dataset))
     n_classes = dataset.n_distinct_targets if task == "classification" else 0
+    if dataset.n_targets > 1:
+        n_classes = 0  # multilabel: early stopping's split is not stratified
     try:
         check_trainable(resolved, task, dataset.n_samples, n_classes)  # type: ignore[arg-type]
     except ParamError as error:
@@ -121,11 +156,12 @@ def resolve_params(
 
 
 def _check_network(
-    resolved: MLPParams, task: str, dataset: DatasetRecord, settings: Settings
+    resolved: MLPParams, dataset: DatasetRecord, settings: Settings, n_outputs: int
 ) -> None:
     """Size, depth and the work of one epoch: a network that would hold a worker for hours
     per epoch (or a 100,000-layer one, which numpy runs at ~15 µs per layer and batch) is
-    refused before it is queued."""
+    refused before it is queued. An lbfgs "epoch" is one iteration: a full-batch evaluation of
+    the loss and its gradient, in row chunks (engine/lbfgs.py)."""
     hidden = resolved.hidden_layer_sizes
     loc = ["body", "params", "hidden_layer_sizes"]
     if len(hidden) > settings.max_layers:
@@ -134,8 +170,6 @@ def _check_network(
             f"{len(hidden):,} hidden layers; at most {settings.max_layers} are allowed "
             "(MLPFORGE_MAX_LAYERS)",
         )
-    n_classes = dataset.n_distinct_targets
-    n_outputs = (1 if n_classes == 2 else n_classes) if task == "classification" else 1
     n_parameters = count_parameters(dataset.n_features, hidden, n_outputs)
     if n_parameters > settings.max_parameters:
         raise invalid(
@@ -146,9 +180,11 @@ def _check_network(
     n_train = dataset.n_samples
     if resolved.early_stopping:
         n_train -= validation_size(dataset.n_samples, resolved.validation_fraction)
-    work = epoch_work(
-        max(1, n_train), dataset.n_features, hidden, n_outputs, int(resolved.batch_size)
-    )
+    n_train = max(1, n_train)
+    batch = int(resolved.batch_size)
+    if resolved.solver == "lbfgs":
+        batch = chunk_rows(n_train, max(n_outputs, *hidden))
+    work = epoch_work(n_train, dataset.n_features, hidden, n_outputs, batch)
     if work > settings.max_epoch_work:
         raise invalid(
             loc,

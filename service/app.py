@@ -23,7 +23,7 @@ from service.metrics.redis_errors import count_redis_errors
 from service.model_cache import ModelCache
 from service.openapi import install_openapi
 from service.request_id import RequestIdMiddleware
-from service.routers import datasets, inference, jobs, metrics, models, ops
+from service.routers import datasets, inference, jobs, metrics, models, ops, searches
 from service.v2.errors import V2ErrorMiddleware
 from store.connection import AsyncConnection, connect
 from store.event_hub import EventHub
@@ -125,6 +125,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in (
         datasets.router,
         jobs.router,
+        searches.router,
         models.prediction_router,
         models.router,
         inference.router,

@@ -20,7 +20,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any, Protocol
 
 import anyio
 import orjson
@@ -59,9 +60,25 @@ def _keep_alive() -> ServerSentEvent:
     return ServerSentEvent(comment="keep-alive", sep=SEP)
 
 
-def _status_body(job: JobRecord) -> bytes:
+async def _status_body(job: JobRecord) -> bytes:
     """The job body, as GET /v1/jobs/{id} answers it."""
     return orjson.dumps(job_public(job).model_dump(mode="json"))
+
+
+class EventSource(Protocol):
+    """A resource's event stream: a job's (store.events.JobEvents), or a search's."""
+
+    @property
+    def key(self) -> str: ...
+
+    async def job(self) -> Any:
+        """The resource's record (anything with ``finished``), None once it is gone."""
+
+    async def after(self, cursor: str) -> list[Event]: ...
+
+
+# The body of the final ``status`` event, from the resource's record.
+StatusBody = Callable[[Any], Awaitable[bytes]]
 
 
 class JobEventStream:
@@ -72,16 +89,18 @@ class JobEventStream:
 
     def __init__(
         self,
-        events: JobEvents,
+        events: EventSource,
         *,
         hub: EventHub,
         slot: Slot,
         start: str,
         max_secs: float,
         finished: bool,
+        body: StatusBody = _status_body,
     ) -> None:
         self.done = False
         self._events = events
+        self._body = body
         self._hub = hub
         self._slot = slot
         self._cursor = start  # the id of the last event sent
@@ -121,7 +140,7 @@ class JobEventStream:
             job = await self._events.job()
             self.done = True
             # Resumed at or past the final event: end the way every stream ends.
-            return [_sse(None, "status", _status_body(job))] if job is not None else []
+            return [_sse(None, "status", await self._body(job))] if job is not None else []
         frames = []
         for event in page:
             frames.append(await self._frame(event))
@@ -135,7 +154,7 @@ class JobEventStream:
         if event.kind != "status":
             return _sse(event.id, event.kind, event.data)
         job = await self._events.job()
-        return _sse(event.id, "status", _status_body(job) if job is not None else event.data)
+        return _sse(event.id, "status", await self._body(job) if job is not None else event.data)
 
     def close(self) -> None:
         if self._feed is not None:
@@ -144,7 +163,7 @@ class JobEventStream:
 
 
 async def _frames(
-    stream: JobEventStream, slots: StreamSlots, slot: Slot, job_id: str
+    stream: JobEventStream, slots: StreamSlots, slot: Slot, what: str
 ) -> AsyncIterator[ServerSentEvent]:
     slots.hold(slot)
     failing = False
@@ -158,7 +177,7 @@ async def _frames(
                 # answers again, rather than break the stream. Said once per outage, not
                 # once a second by every open stream.
                 if not failing:
-                    log.warning("event stream of job %s: %s; retrying", job_id, error)
+                    log.warning("event stream of %s: %s; retrying", what, error)
                 failing = True
                 await asyncio.sleep(REDIS_RETRY_SECS)
                 continue
@@ -180,6 +199,25 @@ async def open_job_events(
     request: Request, *, tenant: str, job: JobRecord, start: str
 ) -> EventSourceResponse:
     """The job's event stream, or a 429 when the tenant has `max_streams_per_tenant` open."""
+    connection: AsyncConnection = request.app.state.async_redis
+    events = JobEvents(connection.client(), TenantKeys(tenant), job.id)
+    return await open_events(
+        request, tenant=tenant, events=events, finished=job.finished, start=start, what=job.id
+    )
+
+
+async def open_events(
+    request: Request,
+    *,
+    tenant: str,
+    events: EventSource,
+    finished: bool,
+    start: str,
+    what: str,
+    body: StatusBody = _status_body,
+) -> EventSourceResponse:
+    """A resource's event stream (``what`` names it in the logs), or a 429 when the tenant
+    has `max_streams_per_tenant` open."""
     settings: Settings = request.app.state.settings
     slots: StreamSlots = request.app.state.stream_slots
     slot = await slots.admit(tenant, limit=settings.max_streams_per_tenant)
@@ -190,17 +228,17 @@ async def open_job_events(
             "(MLPFORGE_MAX_STREAMS_PER_TENANT); close one, or retry later",
             headers={"Retry-After": str(CAP_RETRY_AFTER_SECS)},
         )
-    connection: AsyncConnection = request.app.state.async_redis
     stream = JobEventStream(
-        JobEvents(connection.client(), TenantKeys(tenant), job.id),
+        events,
         hub=request.app.state.event_hub,
         slot=slot,
         start=start,
         max_secs=settings.max_stream_secs,
-        finished=job.finished,
+        finished=finished,
+        body=body,
     )
     return EventSourceResponse(
-        _frames(stream, slots, slot, job.id),
+        _frames(stream, slots, slot, what),
         ping=KEEPALIVE_SECS,
         ping_message_factory=_keep_alive,
         sep=SEP,

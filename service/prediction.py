@@ -137,6 +137,16 @@ def _outputs_finite(outputs: np.ndarray) -> None:
         )
 
 
+def predicted_labels(model: FittedModel, probabilities: np.ndarray) -> np.ndarray:
+    """A classifier's labels from its probabilities, as ``FittedModel.predict`` gives them:
+    the most probable class, or for a multilabel model a 0/1 (int64) row, each label in whose
+    own probability is over 0.5."""
+    if model.multilabel:
+        return (probabilities > 0.5).astype(np.int64)
+    assert model.classes_ is not None
+    return model.classes_[np.argmax(probabilities, axis=1)]
+
+
 @dataclass(frozen=True)
 class Outputs:
     """What a model answers for some rows: labels or values, and class probabilities."""
@@ -159,8 +169,7 @@ def _outputs(model: FittedModel, X: np.ndarray) -> Outputs:
             probabilities = model.predict_proba(X)
         _outputs_finite(probabilities)
         assert model.classes_ is not None
-        labels = model.classes_[np.argmax(probabilities, axis=1)]
-        return Outputs(labels, probabilities, model.classes_)
+        return Outputs(predicted_labels(model, probabilities), probabilities, model.classes_)
     with np.errstate(all="ignore"):
         predictions = np.asarray(model.predict(X), dtype=np.float64)
     _outputs_finite(predictions)

@@ -14,9 +14,10 @@ import uuid
 
 from starlette.datastructures import MutableHeaders
 from starlette.requests import Request
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
 from mlpforge.log_context import bound
+from service.asgi import HttpMiddleware
 
 HEADER = "X-Request-ID"
 MAX_CHARS = 128
@@ -35,14 +36,8 @@ def chosen_id(presented: str | None) -> str:
     return uuid.uuid4().hex
 
 
-class RequestIdMiddleware:
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+class RequestIdMiddleware(HttpMiddleware):
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         presented = next(
             (value for name, value in scope["headers"] if name == b"x-request-id"), None
         )

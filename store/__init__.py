@@ -20,6 +20,7 @@ from store.records import (
     ModelRecord,
     Page,
 )
+from store.searches import Searches
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,10 @@ class Store:
     @property
     def models(self) -> Models:
         return Models(self.client, self.keys)
+
+    @property
+    def searches(self) -> Searches:
+        return Searches(self.client, self.keys, self.job_retention_secs)
 
     @property
     def idempotency(self) -> Idempotency:

@@ -1,9 +1,11 @@
-"""Datasets: metadata as JSON, features and targets as binary .npy blobs.
+"""Datasets: metadata as JSON, features, targets and sample weights as binary .npy blobs.
 
 A categorical target is stored as class codes — each row's index into the record's
 ``classes``, in the smallest unsigned dtype that holds them — never as the labels: a string
 array gives every row the width of the longest label, so one long label among 100,000 rows
-would cost 400 MB. Continuous targets are stored as their values.
+would cost 400 MB. Continuous targets are stored as their values. A multi-column target is a
+2-D ``y``: a 0/1 (multilabel) matrix as uint8 codes into ``[0, 1]``, other values as float64.
+Sample weights, when a dataset has them, are one float64 per row under a key of their own.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Sequence
+from typing import NamedTuple
 
 import numpy as np
 import redis
@@ -22,9 +25,26 @@ from store.pagination import page_ids
 from store.records import DatasetRecord, Label, Page, TargetKind
 
 
-def dataset_sha256(X: np.ndarray, y: np.ndarray, classes: Sequence[Label] | None = None) -> str:
+class DatasetArrays(NamedTuple):
+    """A stored dataset's arrays, read-only: ``w`` is None when it has no sample weights."""
+
+    X: np.ndarray
+    y: np.ndarray
+    w: np.ndarray | None = None
+
+    def per_row(self) -> tuple[np.ndarray, ...]:
+        """(X, y), or (X, y, w) with weights: what is split row by row with them."""
+        return (self.X, self.y) if self.w is None else (self.X, self.y, self.w)
+
+
+def dataset_sha256(
+    X: np.ndarray,
+    y: np.ndarray,
+    classes: Sequence[Label] | None = None,
+    w: np.ndarray | None = None,
+) -> str:
     digest = hashlib.sha256()
-    for array in (X, y):
+    for array in (X, y) if w is None else (X, y, w):  # weights change what a model learns
         digest.update(str(array.dtype).encode())
         digest.update(str(array.shape).encode())
         digest.update(raw_bytes(np.ascontiguousarray(array)))
@@ -52,9 +72,10 @@ def class_codes(y: np.ndarray, classes: Sequence[Label]) -> np.ndarray:
 
 def class_table(record: DatasetRecord, y: np.ndarray) -> list[Label] | None:
     """The classes ``y`` (as read by :meth:`Datasets.arrays`) holds codes of, or None when it
-    holds the target values themselves: continuous targets, and categorical ones stored before
-    targets were encoded (never unsigned then: int64, bool or strings)."""
-    if record.classes is None or y.dtype.kind != "u":
+    holds the target values themselves: continuous targets, a 0/1 (multilabel) matrix, whose
+    codes into [0, 1] are its values, and categorical ones stored before targets were encoded
+    (never unsigned then: int64, bool or strings)."""
+    if record.classes is None or y.dtype.kind != "u" or y.ndim != 1:
         return None
     return record.classes
 
@@ -77,15 +98,22 @@ class Datasets:
         target_name: str | None,
         target_kind: TargetKind,
         classes: list[Label] | None,
+        w: np.ndarray | None = None,
+        target_names: list[str] | None = None,
+        weights_column: str | None = None,
     ) -> DatasetRecord:
         """Store a dataset. With ``classes`` (categorical), ``y`` holds codes into them, or
-        their values (which are encoded here); without, ``y`` holds the values."""
+        their values (which are encoded here); without, ``y`` holds the values. ``y`` may be
+        2-D (one column per target); ``w`` holds one sample weight per row."""
         if classes is not None:
-            y = class_codes(y, classes)
-            n_distinct = int(np.count_nonzero(np.bincount(y, minlength=len(classes))))
+            y = class_codes(y.reshape(-1), classes).reshape(y.shape)
+            tally = np.bincount(y.reshape(-1), minlength=len(classes))
+            n_distinct = int(np.count_nonzero(tally))
         else:
             n_distinct = int(np.unique(y).size)
-        (x_head, x_data), (y_head, y_data) = to_npy_parts(X), to_npy_parts(y)
+        if w is not None:
+            w = np.ascontiguousarray(w, dtype=np.float64)
+        parts = [to_npy_parts(a) for a in ((X, y) if w is None else (X, y, w))]
         record = DatasetRecord(
             id=new_id("ds"),
             name=name,
@@ -96,18 +124,21 @@ class Datasets:
             target_kind=target_kind,
             classes=classes,
             n_distinct_targets=n_distinct,
-            sha256=dataset_sha256(X, y, classes),
-            size_bytes=len(x_head) + x_data.nbytes + len(y_head) + y_data.nbytes,
+            n_targets=1 if y.ndim == 1 else int(y.shape[1]),
+            target_names=target_names,
+            has_weights=w is not None,
+            weights_column=weights_column,
+            sha256=dataset_sha256(X, y, classes, w),
+            size_bytes=sum(len(head) + data.nbytes for head, data in parts),
             created_at=utcnow(),
         )
+        keys = (self._k.dataset_x, self._k.dataset_y, self._k.dataset_w)
         # The arrays land before the record and the index entry, in one transaction:
         # a reader never sees a dataset whose arrays are missing.
         with self._r.pipeline(transaction=True) as pipe:
             # .npy header, then the data appended straight from the arrays' memory.
-            for key, head, data in (
-                (self._k.dataset_x(record.id), x_head, x_data),
-                (self._k.dataset_y(record.id), y_head, y_data),
-            ):
+            for key_of, (head, data) in zip(keys, parts, strict=False):
+                key = key_of(record.id)
                 pipe.set(key, head)
                 pipe.append(key, data)
             pipe.set(self._k.dataset(record.id), record.model_dump_json())
@@ -122,16 +153,21 @@ class Datasets:
     def exists(self, dataset_id: str) -> bool:
         return bool(self._r.exists(self._k.dataset(dataset_id)))
 
-    def arrays(self, dataset_id: str) -> tuple[np.ndarray, np.ndarray] | None:
-        """(X, y), read-only; None if the dataset does not exist (or was deleted meanwhile).
+    def arrays(self, dataset_id: str) -> DatasetArrays | None:
+        """(X, y, w), read-only; None if the dataset does not exist (or was deleted meanwhile).
 
         ``y`` holds class codes for a categorical dataset: :func:`class_table` says which.
+        ``w`` is None for a dataset without sample weights.
         """
         x_blob = self._read(self._k.dataset_x(dataset_id))
         y_blob = self._read(self._k.dataset_y(dataset_id)) if x_blob is not None else None
         if x_blob is None or y_blob is None:
             return None
-        return from_npy(x_blob), from_npy(y_blob)
+        # One STRLEN when there are no weights. (Weights gone while X and y were read mean
+        # the dataset is being deleted: its record is gone too, which every reader checks.)
+        w_blob = self._read(self._k.dataset_w(dataset_id))
+        w = None if w_blob is None else from_npy(w_blob)
+        return DatasetArrays(from_npy(x_blob), from_npy(y_blob), w)
 
     def _read(self, key: str) -> bytearray | None:
         """A large value in slices, straight into one buffer.
@@ -165,6 +201,10 @@ class Datasets:
         with self._r.pipeline(transaction=False) as pipe:
             pipe.delete(self._k.dataset(dataset_id))
             pipe.zrem(self._k.dataset_index(), dataset_id)
-            pipe.delete(self._k.dataset_x(dataset_id), self._k.dataset_y(dataset_id))
+            pipe.delete(
+                self._k.dataset_x(dataset_id),
+                self._k.dataset_y(dataset_id),
+                self._k.dataset_w(dataset_id),
+            )
             removed = pipe.execute()
         return bool(removed[0])

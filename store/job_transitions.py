@@ -16,7 +16,14 @@ import redis
 
 from store import callbacks
 from store.ids import utcnow
-from store.keys import TenantKeys, job_member, jobs_finished_counts, queued_jobs, running_jobs
+from store.keys import (
+    TenantKeys,
+    due_searches,
+    job_member,
+    jobs_finished_counts,
+    queued_jobs,
+    running_jobs,
+)
 from store.records import FINISHED, CallbackState, Evaluation, JobError, JobRecord, JobStatus
 
 # Holds the most recent events of a job; SSE readers replay from here.
@@ -206,6 +213,7 @@ class JobTransitions:
         A succeeded job also gets its ``evaluation`` and ``converged``; ``warnings`` are added
         to the job's. A job with a ``callback_url`` enters the callback outbox in the same
         MULTI (store.callbacks): its callback is sent whoever finished it, and never lost.
+        A search's trial makes its search due in the same MULTI (mlpforge.search).
         """
         assert status in FINISHED
 
@@ -255,6 +263,10 @@ class JobTransitions:
             pipe.hincrby(jobs_finished_counts(), job.status, 1)  # for /metrics
             if job.callback_url is not None:
                 callbacks.enqueue(pipe, self._k.tenant, job_id)
+            if job.search_id is not None:
+                # Its search is due at once (XX: never brings back a finished search), whoever
+                # finished the trial: the controller never misses a trial's end.
+                pipe.zadd(due_searches(), {job_member(self._k.tenant, job.search_id): 0}, xx=True)
 
         return self._change(job_id, mutate, extra)
 

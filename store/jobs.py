@@ -27,6 +27,7 @@ from store.records import JobRecord, Page
 
 __all__ = [
     "EVENTS_MAXLEN",
+    "JobExists",
     "Jobs",
     "LeaseHeld",
     "StaleWorker",
@@ -35,9 +36,14 @@ __all__ = [
 ]
 
 # Admission and creation in one step: concurrent submissions cannot all pass the check.
-# KEYS: record, index, the tenant's active set, the global queued set, then one index per tag.
-# ARGV: record JSON, job id, limit (negative: none), queued-set member.
+# KEYS: record, index, the tenant's active set, the global queued set, then one index per tag
+# (and the search's, for a search's trial). ARGV: record JSON, job id, limit (negative: none),
+# queued-set member. A record that exists already is left alone (2): a search's controller
+# that creates a trial twice (a retried step) creates it once.
 _ADMIT_LUA = """
+if redis.call('EXISTS', KEYS[1]) == 1 then
+  return 2
+end
 local limit = tonumber(ARGV[3])
 if limit >= 0 and redis.call('SCARD', KEYS[3]) >= limit then
   return 0
@@ -62,6 +68,10 @@ class TooManyActiveJobs(Exception):
         self.limit = limit
 
 
+class JobExists(Exception):
+    """A job with this id was created already (see `Jobs.create`)."""
+
+
 class Jobs(JobTransitions):
     # ---- reading ---------------------------------------------------------------
     def page(
@@ -72,14 +82,16 @@ class Jobs(JobTransitions):
         status: str | None = None,
         dataset_id: str | None = None,
         tag: str | None = None,
+        search_id: str | None = None,
         newest_first: bool = True,
     ) -> Page[JobRecord]:
-        """A page of jobs. ``tag`` reads that tag's own index, so its pages are full; status
-        and dataset are filters on the records read (see store.pagination.MAX_SCAN)."""
+        """A page of jobs. ``tag`` and ``search_id`` read their own index, so their pages are
+        full; status and dataset are filters on the records read (see
+        store.pagination.MAX_SCAN)."""
         jobs, next_cursor = records_page(
             self._records,
-            self._index(tag),
-            lambda job: _wanted(job, status, dataset_id),
+            self._index(tag, search_id),
+            lambda job: _wanted(job, status, dataset_id, tag if search_id else None),
             limit=limit,
             cursor=cursor,
             newest_first=newest_first,
@@ -93,13 +105,14 @@ class Jobs(JobTransitions):
         status: str | None = None,
         dataset_id: str | None = None,
         tag: str | None = None,
+        search_id: str | None = None,
     ) -> list[JobRecord]:
-        """Of the ``window`` newest jobs (with ``tag``), those that match, newest first: what
-        a listing sorted by a value ranks."""
+        """Of the ``window`` newest jobs (with ``tag``, of ``search_id``), those that match,
+        newest first: what a listing sorted by a value ranks."""
         return recent_records(
             self._records,
-            self._index(tag),
-            lambda job: _wanted(job, status, dataset_id),
+            self._index(tag, search_id),
+            lambda job: _wanted(job, status, dataset_id, tag if search_id else None),
             window=window,
         )
 
@@ -107,7 +120,9 @@ class Jobs(JobTransitions):
     def _records(self) -> Records[JobRecord]:
         return Records(self._r, self._k.job, JobRecord.model_validate_json)
 
-    def _index(self, tag: str | None) -> str:
+    def _index(self, tag: str | None, search_id: str | None = None) -> str:
+        if search_id is not None:
+            return self._k.search_jobs(search_id)
         return self._k.job_index() if tag is None else self._k.job_tag_index(tag)
 
     def history(self, job_id: str) -> list[dict[str, Any]]:
@@ -131,7 +146,8 @@ class Jobs(JobTransitions):
         """Write the record before anything is queued: a queued task always finds its job.
 
         With ``max_active``, the job is admitted only while the tenant has fewer queued and
-        running jobs, checked and written in one script (else `TooManyActiveJobs`).
+        running jobs, checked and written in one script (else `TooManyActiveJobs`). A job
+        whose id exists already is left as it is (`JobExists`).
         """
         admit = self._r.register_script(_ADMIT_LUA)
         admitted = admit(
@@ -141,6 +157,7 @@ class Jobs(JobTransitions):
                 self._k.active_jobs(),
                 queued_jobs(),
                 *(self._k.job_tag_index(tag) for tag in job.tags),
+                *([self._k.search_jobs(job.search_id)] if job.search_id else []),
             ],
             args=[
                 job.model_dump_json(),
@@ -149,6 +166,8 @@ class Jobs(JobTransitions):
                 job_member(self._k.tenant, job.id),
             ],
         )
+        if admitted == 2:
+            raise JobExists(job.id)
         if not admitted:
             raise TooManyActiveJobs(max_active or 0)
         return job
@@ -160,6 +179,8 @@ class Jobs(JobTransitions):
             pipe.delete(self._k.job(job_id))
             pipe.zrem(self._k.job_index(), job_id)
             self._untag(pipe, job_id, job.tags if job else [])
+            if job is not None and job.search_id:
+                pipe.zrem(self._k.search_jobs(job.search_id), job_id)
             pipe.srem(self._k.active_jobs(), job_id)
             pipe.zrem(queued_jobs(), job_member(self._k.tenant, job_id))
             pipe.execute()
@@ -181,6 +202,8 @@ class Jobs(JobTransitions):
             pipe.delete(self._k.job(job_id))  # first: from here on the job is a 404
             pipe.zrem(self._k.job_index(), job_id)
             self._untag(pipe, job_id, job.tags)
+            if job.search_id:
+                pipe.zrem(self._k.search_jobs(job.search_id), job_id)
             pipe.delete(
                 self._k.job_history(job_id),
                 self._k.job_events(job_id),
@@ -224,7 +247,11 @@ class Jobs(JobTransitions):
             pipe.zrem(self._k.job_tag_index(tag), job_id)
 
 
-def _wanted(job: JobRecord, status: str | None, dataset_id: str | None) -> bool:
-    return (status is None or job.status == status) and (
-        dataset_id is None or job.dataset_id == dataset_id
+def _wanted(
+    job: JobRecord, status: str | None, dataset_id: str | None, tag: str | None = None
+) -> bool:
+    return (
+        (status is None or job.status == status)
+        and (dataset_id is None or job.dataset_id == dataset_id)
+        and (tag is None or tag in job.tags)
     )

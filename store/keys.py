@@ -29,6 +29,10 @@ class TenantKeys:
     def dataset_y(self, dataset_id: str) -> str:
         return f"{self.prefix}:dataset:{dataset_id}:y"
 
+    def dataset_w(self, dataset_id: str) -> str:
+        """The per-row sample weights of a dataset that has them."""
+        return f"{self.prefix}:dataset:{dataset_id}:w"
+
     def dataset_index(self) -> str:
         return f"{self.prefix}:datasets"
 
@@ -68,6 +72,35 @@ class TenantKeys:
         """This tenant's open event streams, across API processes: a sorted set of stream ids
         scored by when each lapses unless its process renews it (Redis server time)."""
         return f"{self.prefix}:streams"
+
+    def search_jobs(self, search_id: str) -> str:
+        """The ids of a search's trial jobs, a lexicographic index as `job_index` is:
+        ``GET /v1/jobs?search_id=`` reads only these."""
+        return f"{self.prefix}:jobs:search:{search_id}"
+
+    # searches (mlpforge.search): the record, its planned candidates, its finished trials'
+    # results, its event stream, the cancel flag and the tenant's index and active set.
+    def search(self, search_id: str) -> str:
+        return f"{self.prefix}:search:{search_id}"
+
+    def search_candidates(self, search_id: str) -> str:
+        return f"{self.prefix}:search:{search_id}:candidates"
+
+    def search_results(self, search_id: str) -> str:
+        return f"{self.prefix}:search:{search_id}:results"
+
+    def search_events(self, search_id: str) -> str:
+        return f"{self.prefix}:search:{search_id}:events"
+
+    def search_cancel(self, search_id: str) -> str:
+        return f"{self.prefix}:search:{search_id}:cancel"
+
+    def search_index(self) -> str:
+        return f"{self.prefix}:searches"
+
+    def active_searches(self) -> str:
+        """Ids of this tenant's unfinished searches (for MLPFORGE_MAX_ACTIVE_SEARCHES)."""
+        return f"{self.prefix}:searches:active"
 
     # models
     def model(self, model_id: str) -> str:
@@ -128,6 +161,19 @@ def callback_outbox() -> str:
     when the next attempt is due (Redis server time; 0: at once). Written in the transaction
     that finishes the job; drained by the API processes (store.callbacks)."""
     return f"{ROOT}:callbacks"
+
+
+def due_searches() -> str:
+    """Every unfinished search of every tenant: a sorted set of `job_member`-style
+    "tenant/search_id" members scored by when it should next be stepped (Redis server time;
+    0: at once). The transaction that finishes a trial sets its search's score to 0; every
+    worker's housekeeping steps the searches that are due (mlpforge.search.controller)."""
+    return f"{ROOT}:searches:due"
+
+
+def search_step_lease(tenant: str, search_id: str) -> str:
+    """Held by the one process stepping a search, for a few seconds."""
+    return f"{ROOT}:searches:stepping:{tenant}:{search_id}"
 
 
 def rate_bucket(tenant: str) -> str:

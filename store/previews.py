@@ -67,8 +67,7 @@ def dataset_preview(
     arrays = datasets.arrays(record.id)
     if arrays is None:
         return None
-    X, y = arrays
-    return preview_of(record, X, y, rows=rows, columns=columns)
+    return preview_of(record, arrays.X, arrays.y, rows=rows, columns=columns)
 
 
 def preview_of(
@@ -81,6 +80,8 @@ def preview_of(
     head = y[:rows]
     if classes is not None:
         targets: list[Any] = [classes[int(code)] for code in head]
+    elif y.ndim == 2:  # a multi-column target, a row each (a 0/1 matrix's codes are its values)
+        targets = [[_plain(value) for value in row] for row in head]
     else:
         targets = [_plain(value) for value in head]
     counts, target_stats = None, None
@@ -89,7 +90,11 @@ def preview_of(
     elif y.dtype.kind in "uifb":
         target_y = y.reshape(len(y), -1)
         base = record.target_name or "target"
-        target_names = [base] if y.ndim == 1 else [f"{base}[{i}]" for i in range(target_y.shape[1])]
+        target_names = (
+            [base]
+            if y.ndim == 1
+            else record.target_names or [f"{base}[{i}]" for i in range(target_y.shape[1])]
+        )
         target_stats = column_stats(target_y, target_names)
     return DatasetPreview(
         dataset_id=record.id,

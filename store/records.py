@@ -41,6 +41,12 @@ class DatasetRecord(Record):
     n_distinct_targets: int = Field(
         0, description="Distinct target values (classes if classified)."
     )
+    # A multi-column target (y stored 2-D): how many columns, and their names if given.
+    n_targets: int = 1
+    target_names: list[str] | None = None
+    # Per-row sample weights, stored beside X and y (store.keys.dataset_w).
+    has_weights: bool = False
+    weights_column: str | None = None
     sha256: str
     size_bytes: int = 0
     created_at: str
@@ -63,6 +69,15 @@ class CallbackState(Record):
     last_error: str | None = None
 
 
+class FoldSpec(Record):
+    """A search trial's cross-validation fold: train on every fold but ``index`` of ``k``,
+    score the model on fold ``index`` (mlpforge.search.folds; ``seed`` shuffles the rows)."""
+
+    k: int
+    index: int
+    seed: int
+
+
 class JobRecord(Record):
     id: str = Field(examples=["job_0193a7b2c3d4e5f6a7b8c9d0"])
     status: JobStatus = "queued"
@@ -79,6 +94,8 @@ class JobRecord(Record):
     name: str | None = None
     tags: list[str] = Field(default_factory=list)
     test_dataset_id: str | None = None
+    # Continue training from this model (Trainer.from_model) instead of fresh weights.
+    init_model_id: str | None = None
     max_runtime_secs: int
     device: Literal["auto", "cpu", "gpu"] = Field(
         "auto",
@@ -96,6 +113,9 @@ class JobRecord(Record):
     callback: CallbackState | None = None
     # The X-Request-ID of the request that created the job: in the worker's log lines for it.
     request_id: str | None = None
+    # A trial of a hyper-parameter search (mlpforge.search), and its cv fold if any.
+    search_id: str | None = None
+    fold: FoldSpec | None = None
     queue: str = "cpu"
     attempts: int = 0
     created_at: str
@@ -118,6 +138,15 @@ class ModelRecord(Record):
     hidden_layer_sizes: list[int]
     activation: str
     n_parameters: int
+    # Outputs beyond a single label or value: a multilabel classifier (one 0/1 column per
+    # label) or a multi-output regressor; target_names are the dataset's column names.
+    multilabel: bool = False
+    n_outputs: int = 1
+    target_names: list[str] | None = None
+    # The resolved params it was trained with (a job that continues it inherits from them).
+    params: dict[str, Any] | None = None
+    # The model it continued training from (the job's init_model_id).
+    parent_model_id: str | None = None
     metrics: dict[str, float | None] = Field(default_factory=dict)
     evaluation: Evaluation | None = None
     dataset_sha256: str

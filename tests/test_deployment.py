@@ -52,7 +52,6 @@ SECRETS = ("MLPFORGE_API_KEYS", "MLPFORGE_CALLBACK_SECRETS", "REDIS_PASSWORD", "
 # What mlpforge reads besides Settings: the launcher's knobs and the compose file's own.
 NOT_SETTINGS_BUT_DOCUMENTED = {
     "MLPFORGE_API_WORKERS", "MLPFORGE_WORKER_CONCURRENCY", "MLPFORGE_WORKER_QUEUES",
-    "MLPFORGE_LOG_LEVEL",
 }  # fmt: skip
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from engine import FittedModel, MLPParams, fit
+from engine import FittedModel, MLPParams, dump_model, fit
 from store import ModelRecord, Store
 from store.ids import new_id, utcnow
 
@@ -22,7 +22,8 @@ def features(n: int = 60, seed: int = 0) -> np.ndarray:
 
 def targets(kind: str, X: np.ndarray) -> tuple[str, Any]:
     """(task, y) for: binary string labels, multiclass int labels, one or two regression
-    targets in large units (so that undoing the target scaling matters)."""
+    targets in large units (so that undoing the target scaling matters), a 0/1 label matrix
+    (multilabel), counts (for loss="poisson")."""
     if kind == "binary":
         return "classification", np.where(X[:, 0] > 0, "yes", "no")
     if kind == "multiclass":
@@ -31,6 +32,10 @@ def targets(kind: str, X: np.ndarray) -> tuple[str, Any]:
         return "regression", X[:, 0] * 3.0 + 1000.0
     if kind == "two_targets":
         return "regression", np.stack([X[:, 0] * 3.0 + 1000.0, X[:, 1] - X[:, 2]], axis=1)
+    if kind == "multilabel":
+        return "classification", np.stack([X[:, 0] > 0, X[:, 1] > 5, X[:, 2] > -50], 1).astype(int)
+    if kind == "counts":
+        return "regression", np.round(np.exp(X[:, 0] / 2))
     raise ValueError(kind)
 
 
@@ -49,7 +54,7 @@ def train(kind: str, activation: str = "relu", **params: Any) -> FittedModel:
 
 def publish(store: Store, model: FittedModel) -> str:
     """Store ``model`` for ``store``'s tenant, as a worker publishes one; its id."""
-    blob = model.to_bytes()
+    blob = dump_model(model)
     record = ModelRecord(
         id=new_id("mdl"),
         job_id=new_id("job"),
@@ -57,8 +62,11 @@ def publish(store: Store, model: FittedModel) -> str:
         task=model.task,
         n_features=model.n_features_in_,
         classes=None if model.classes_ is None else model.classes_.tolist(),
+        multilabel=model.multilabel,
+        n_outputs=model.n_outputs_,
         hidden_layer_sizes=list(model.hidden_layer_sizes),
         activation=model.activation,
+        params=model.params.to_dict(),
         n_parameters=model.n_parameters,
         metrics=model.final_metrics(),
         dataset_sha256="0" * 64,

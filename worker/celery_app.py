@@ -5,12 +5,23 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
+from collections.abc import Mapping
+from contextvars import Token
 from typing import Any
 
-from celery.signals import setup_logging, worker_ready, worker_shutdown
+from celery.signals import (
+    celeryd_init,
+    setup_logging,
+    task_postrun,
+    task_prerun,
+    worker_ready,
+    worker_shutdown,
+)
 
 from mlpforge import logging_setup
-from mlpforge.queueing import CPU_QUEUE, make_celery
+from mlpforge.log_context import bind, unbind
+from mlpforge.queueing import CPU_QUEUE, TRAIN_TASK, make_celery
+from mlpforge.search.controller import Controller
 from mlpforge.settings import settings_or_exit
 from store import workers
 from store.connection import connect
@@ -24,12 +35,49 @@ app = make_celery(settings)
 app.conf.include = ["worker.tasks"]
 
 
+# ---- logs (mlpforge.logging_setup) ---------------------------------------------------------
+
+
 @setup_logging.connect
 def _setup_logging(**_: Any) -> None:
     # Connected, this signal makes Celery leave logging alone: its loggers and ours write
     # through mlpforge's one handler, in MLPFORGE_LOG_FORMAT at MLPFORGE_LOG_LEVEL (which
-    # the commands also pass as --loglevel), with the job's ids on every line of a task.
+    # the commands also pass as --loglevel).
     logging_setup.configure(settings.log_level, settings.log_format)
+
+
+@celeryd_init.connect
+def _log_from_the_start(instance: Any = None, **_: Any) -> None:
+    # Sent before the worker's first words (a warning about running as root, say), which
+    # would otherwise be raw text in a JSON log.
+    logging_setup.configure(settings.log_level, settings.log_format)
+    if settings.log_format == "json" and instance is not None:
+        instance.quiet = True  # Celery's ASCII-art banner: not a log line
+        log.info("worker %s starting", instance.hostname)
+
+
+_task_fields: dict[str, Token[Mapping[str, str]]] = {}
+
+
+@task_prerun.connect
+def _name_the_job(task_id: str = "", task: Any = None, args: Any = (), kwargs: Any = None,
+                  **_: Any) -> None:  # fmt: skip
+    """Every line of a training task, Celery's own "succeeded" or "raised" included, names
+    the tenant, the job and the request that created it (mlpforge.log_context)."""
+    if getattr(task, "name", None) != TRAIN_TASK or len(args) != 2:
+        return
+    tenant, job_id = (str(arg) for arg in args)
+    request_id = (kwargs or {}).get("request_id")
+    _task_fields[task_id] = bind(
+        tenant=tenant, job_id=job_id, request_id=str(request_id) if request_id else None
+    )
+
+
+@task_postrun.connect
+def _forget_the_job(task_id: str = "", **_: Any) -> None:
+    token = _task_fields.pop(task_id, None)
+    if token is not None:
+        unbind(token)
 
 
 # Well inside the heartbeat's TTL, so that a late round or two never makes a worker look dead.
@@ -59,6 +107,7 @@ class Housekeeping:
             try:
                 self._beat(client)
                 reap_once(client, app, requeue_after_secs=settings.requeue_after_secs)
+                Controller(client, app, settings).step_due()  # mlpforge.search
             except Exception:  # Redis away: try again next round; Celery reconnects on its own.
                 log.debug("housekeeping round failed", exc_info=True)
             self._stop.wait(HOUSEKEEPING_EVERY_SECS)

@@ -10,21 +10,18 @@ from __future__ import annotations
 
 import threading
 
-import numpy as np
-
 from store import Store
-
-Arrays = tuple[np.ndarray, np.ndarray]
+from store.datasets import DatasetArrays
 
 
 class DatasetCache:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._key: tuple[str, str] | None = None
-        self._arrays: Arrays | None = None
+        self._arrays: DatasetArrays | None = None
 
-    def arrays(self, store: Store, dataset_id: str) -> Arrays | None:
-        """The dataset's (X, y), read-only; None once it has been deleted."""
+    def arrays(self, store: Store, dataset_id: str) -> DatasetArrays | None:
+        """The dataset's (X, y, w), read-only; None once it has been deleted."""
         key = (store.tenant, dataset_id)
         with self._lock:
             cached = self._arrays if self._key == key else None

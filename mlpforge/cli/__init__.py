@@ -32,6 +32,7 @@ from mlpforge.cli._common import (
     table,
     when,
 )
+from mlpforge.cli.search import search_app
 from mlpforge.client import Dataset, Job, Model
 from mlpforge.client._calls import DEFAULT_URL
 
@@ -49,6 +50,7 @@ models_app = typer.Typer(help="List, show, export and delete models.", no_args_i
 app.add_typer(datasets_app, name="datasets")
 app.add_typer(jobs_app, name="jobs")
 app.add_typer(models_app, name="models")
+app.add_typer(search_app, name="search")
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print the API's JSON answer.")]
 LimitOption = Annotated[int, typer.Option("--limit", "-n", min=1, help="How many to list.")]

@@ -440,6 +440,9 @@ class AsyncClient:
     async def cancel_search(self, search: str | Identified) -> Search:
         return await self._run(calls.cancel_search(search))
 
+    async def delete_search(self, search: str | Identified) -> None:
+        await self._run(calls.delete_search(search))
+
     def search_events(
         self, search: str | Identified, *, last_event_id: str | None = None
     ) -> AsyncIterator[Event]:

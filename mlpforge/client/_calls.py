@@ -438,6 +438,10 @@ def cancel_search(search: str | Identified) -> Call[Search]:
     return Call("POST", f"/v1/searches/{_id(search)}/cancel", _one(Search))
 
 
+def delete_search(search: str | Identified) -> Call[None]:
+    return Call("DELETE", f"/v1/searches/{_id(search)}", _nothing)
+
+
 # ---------------------------------------------------------------------------------- operations
 
 

@@ -100,9 +100,18 @@ class Model(Identified):
 class Search(Identified):
     status: str = "queued"
     progress: float = 0.0
-    leaderboard: list[dict[str, Any]] = Field(default_factory=list)
+    strategy: str | None = None  # grid | random | halving
+    objective: dict[str, Any] | None = None  # {"metric": ..., "goal": ...}
+    trials: dict[str, int] = Field(default_factory=dict)  # planned, queued, running, ...
+    leaderboard: list[dict[str, Any]] = Field(default_factory=list)  # best first
     best_job_id: str | None = None
     best_model_id: str | None = None
+    best_params: dict[str, Any] | None = None
+    best_objective: float | None = None
+    name: str | None = None
+    error: dict[str, Any] | None = None
+    created_at: str | None = None
+    finished_at: str | None = None
 
     @property
     def finished(self) -> bool:

@@ -491,7 +491,13 @@ class Client:
         return self._run(calls.get_search(search))
 
     def cancel_search(self, search: str | Identified) -> Search:
+        """Cancel its queued and running trials and start no more (ConflictError once
+        finished)."""
         return self._run(calls.cancel_search(search))
+
+    def delete_search(self, search: str | Identified) -> None:
+        """Delete a finished search with its trial jobs (ConflictError before); models stay."""
+        self._run(calls.delete_search(search))
 
     def search_events(
         self, search: str | Identified, *, last_event_id: str | None = None

@@ -1,8 +1,9 @@
 """What each parameter accepts, as scikit-learn declares it (``_parameter_constraints``).
 
-The choices (solvers, activations, schedules, losses) are read from the engine's own
-``MLPParams`` annotations, so a solver or loss the engine learns (lbfgs, poisson) is accepted
-here the moment it lands, and one it does not know is refused by name before any work starts.
+scikit-learn's MLP constraints, widened to what the engine accepts. The choices (solvers,
+activations, schedules, losses) are read from the engine's own ``MLPParams`` annotations, so a
+solver or loss the engine learns is accepted here the moment it lands, and one it does not know
+is refused by name (scikit-learn's InvalidParameterError) before any work starts.
 """
 
 from __future__ import annotations
@@ -17,27 +18,15 @@ from sklearn.utils._param_validation import Interval, Options, StrOptions
 
 from engine import MLPParams
 
-# The engine's choices as of this writing: only used if its annotations stop being Literals.
-_FALLBACK_CHOICES: dict[str, frozenset[str]] = {
-    "activation": frozenset(
-        {"identity", "logistic", "sigmoid", "tanh", "relu", "leaky_relu", "elu", "gelu"}
-    ),
-    "solver": frozenset({"sgd", "adam", "rmsprop", "adagrad", "adamw"}),
-    "learning_rate": frozenset({"constant", "invscaling", "adaptive", "cosine", "plateau"}),
-    "loss": frozenset({"log_loss", "squared_error", "absolute_error", "huber"}),
-}
-
 DTYPES = frozenset({"float32", "float64"})
 
 
 def engine_choices(name: str) -> frozenset[str]:
-    """The string values the engine's ``MLPParams.<name>`` annotation allows."""
-    try:
-        hint = typing.get_type_hints(MLPParams)[name]
-    except (KeyError, NameError, TypeError):
-        return _FALLBACK_CHOICES[name]
-    found = frozenset(_literal_strings(hint))
-    return found or _FALLBACK_CHOICES[name]
+    """The string values the engine's ``MLPParams.<name>`` annotation (a Literal) allows."""
+    found = frozenset(_literal_strings(typing.get_type_hints(MLPParams)[name]))
+    if not found:
+        raise TypeError(f"MLPParams.{name} is not annotated with a Literal of its choices")
+    return found
 
 
 def _literal_strings(hint: Any) -> list[str]:

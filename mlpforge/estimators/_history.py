@@ -26,14 +26,14 @@ class History:
 def history(
     reports: list[EpochReport],
     *,
-    n_train: int,
+    t: int,
     early_stopping: bool,
     before: History | None,
 ) -> History:
-    """``before``: the history of the fit this call continues (None for a fresh one)."""
+    """``t``: training samples seen over every call (the engine counts them); ``before``: the
+    history of the fit this call continues (None for a fresh one)."""
     losses = [float(r["loss"]) for r in reports]
     curve = (before.loss_curve_ if before else []) + losses
-    t = (before.t_ if before else 0) + n_train * len(reports)
     last = curve[-1] if curve else None
     if early_stopping:
         scores = [float(r["val_score"]) for r in reports if r["val_score"] is not None]

@@ -19,13 +19,17 @@ class MLPRegressor(RegressorMixin, BaseMLP):
     """Multi-layer perceptron regressor: scikit-learn's ``MLPRegressor``, trained by
     mlpforge's engine in-process (no server).
 
-    The parameters are scikit-learn's (same names, order, defaults and meanings; ``loss`` also
-    takes the engine's ``"absolute_error"`` and ``"huber"``), then mlpforge's extras, as
-    documented on :class:`MLPClassifier`. With ``standardize=True`` (the default) the engine
-    also standardizes the targets; ``coefs_`` and ``intercepts_`` have both standardizations
-    folded in, so scikit-learn's forward pass over them on raw ``X`` gives ``predict(X)`` in the
-    targets' own units. ``loss_curve_`` is the engine's training loss, measured on the
-    standardized targets when ``standardize`` (half the mean squared error plus the penalties).
+    The parameters are scikit-learn's (same names, order, defaults and meanings; ``loss`` is
+    ``"squared_error"`` or ``"poisson"`` (log link, ``y >= 0``) as in scikit-learn, or the
+    engine's ``"absolute_error"`` and ``"huber"``), then mlpforge's extras, as documented on
+    :class:`MLPClassifier`, which also says how ``warm_start`` and ``partial_fit`` continue.
+
+    With ``standardize=True`` (the default) the engine also standardizes the targets (never
+    poisson's); ``coefs_`` and ``intercepts_`` have both standardizations folded in, so
+    scikit-learn's forward pass over them on raw ``X`` gives ``predict(X)`` in the targets' own
+    units. ``loss_curve_`` is the engine's training loss, measured on the standardized targets
+    when ``standardize`` (half the mean squared error plus the penalties), so it is not on
+    scikit-learn's scale.
 
     Fitted attributes: as :class:`MLPClassifier`'s, without ``classes_``. Multi-output targets
     (``y`` of shape (n_samples, n_outputs)) are supported.
@@ -95,9 +99,8 @@ class MLPRegressor(RegressorMixin, BaseMLP):
     def predict(self, X: Any) -> np.ndarray:
         """Predicted targets: (n_samples,) for one output, else (n_samples, n_outputs), in the
         training dtype."""
-        network, X = self._network(X)
-        out = network.predict(X).astype(self.coefs_[-1].dtype, copy=False)
-        return out
+        out = self._forward(X)
+        return out.ravel() if out.shape[1] == 1 else out
 
     def __sklearn_tags__(self) -> Tags:
         tags = super().__sklearn_tags__()

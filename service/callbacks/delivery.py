@@ -84,7 +84,10 @@ async def attempt(
             extensions = {} if is_ip_literal(target.host) else {"sni_hostname": target.host}
             async with client.stream(
                 "POST",
-                httpx.URL(target.url).copy_with(host=address),
+                # Scheme, address and port as checked, whatever httpx makes of the URL.
+                httpx.URL(target.url).copy_with(
+                    scheme=target.scheme, host=address, port=target.port
+                ),
                 content=body,
                 headers={**headers, "Host": target.netloc},
                 extensions=extensions,

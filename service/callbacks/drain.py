@@ -71,8 +71,11 @@ class CallbackDrainer:
                     claimed = await asyncio.to_thread(
                         outbox.claim, self._client, lease_secs=LEASE_SECS
                     )
-                except redis.RedisError as error:
+                except redis.RedisError as error:  # an outage: the API answers 503 meanwhile
                     log.debug("callback outbox unreadable: %s", error)
+                    claimed = None
+                except Exception:  # the loop must outlive any one failure
+                    log.exception("callback outbox: claim failed")
                     claimed = None
                 if claimed is None:
                     slots.release()

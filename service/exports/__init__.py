@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
-from engine import FittedModel
+from engine import FittedModel, load_model
 from service.exports.onnx import to_onnx
 from service.exports.skops import NotExpressible, to_skops
 
@@ -40,4 +40,4 @@ def export_model(blob: bytes, format: ExportFormat) -> Export:
     chosen = _FORMATS[format]
     if chosen.build is None:
         return Export(blob, chosen.media_type)
-    return Export(chosen.build(FittedModel.from_bytes(blob)), chosen.media_type)
+    return Export(chosen.build(load_model(blob)), chosen.media_type)

@@ -7,8 +7,10 @@ runtime of the default ONNX domain: no ONNX-ML operator is used). Outputs:
 
 * classification: ``label`` [N] (the original class values: int64, string, bool or double)
   and ``probabilities`` [N, n_classes] (two columns for two classes, as /predict gives);
+* multilabel: ``label`` [N, n_labels] (int64 0/1: each label's probability over 0.5) and
+  ``probabilities`` [N, n_labels] (a sigmoid per label);
 * regression: ``predictions`` in target units, float64: [N] for one target, else
-  [N, n_targets] (the target standardization is undone in float64, as the engine does).
+  [N, n_targets]; poisson's log link is an ``Exp`` on the output layer.
 
 The graph computes in the model's dtype with the operators' orders of the engine
 (engine/activations.py), so its outputs match the engine's to float rounding.
@@ -104,7 +106,7 @@ def _network(g: _Graph, model: FittedModel) -> str:
     if model.x_mean_ is not None and model.x_scale_ is not None:
         a = g.op("Sub", [a, g.const("x_mean", model.x_mean_)], "centered")
         a = g.op("Div", [a, g.const("x_scale", model.x_scale_)], "standardized")
-    layers = model.layers()
+    layers = model.weights()  # in the model's own dtype: float64 weights stay float64
     activate = _ACTIVATIONS[model.activation]
     for i, (weights, bias) in enumerate(layers):
         w = g.const(f"layer{i}_weight", weights)
@@ -117,6 +119,11 @@ def _network(g: _Graph, model: FittedModel) -> str:
 
 def _classification_head(g: _Graph, model: FittedModel, z: str) -> None:
     assert model.classes_ is not None
+    if model.multilabel:  # a sigmoid per label; a label is on above 0.5, as FittedModel.predict
+        g.op("Sigmoid", [z], "p", out="probabilities")
+        on = g.op("Greater", ["probabilities", g.const("half", 0.5)], "on")
+        g.op("Cast", [on], "label", out="label", to=TensorProto.INT64)
+        return
     if model.output_activation == "softmax":
         g.op("Softmax", [z], "softmax", out="probabilities", axis=1)
     else:  # one logistic unit: [1 - p, p], as FittedModel.predict_proba
@@ -134,7 +141,9 @@ def _classes(g: _Graph, classes: np.ndarray) -> str:
 
 
 def _regression_head(g: _Graph, model: FittedModel, z: str) -> None:
-    # As FittedModel.predict: back to target units in float64.
+    if model.output_activation == "exp":  # poisson's log link, in the model's dtype
+        z = g.op("Exp", [z], "exp")
+    # As FittedModel.predict: back to target units.
     y = g.op("Cast", [z], "outputs64", to=TensorProto.DOUBLE)
     last = "predictions" if model.n_outputs_ > 1 else None
     if model.y_mean_ is not None and model.y_scale_ is not None:

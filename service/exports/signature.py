@@ -27,13 +27,17 @@ def input_spec(model: FittedModel) -> TensorSpec:
 
 def output_specs(model: FittedModel) -> list[TensorSpec]:
     """classification: ``label`` [N] and ``probabilities`` [N, n_classes] (two columns for two
-    classes); regression: ``predictions`` in target units, [N] or [N, n_targets], float64."""
+    classes); multilabel: ``label`` [N, n_labels] int64 0/1 and ``probabilities`` [N, n_labels]
+    (each label's own); regression: ``predictions`` in target units, [N] or [N, n_targets],
+    float64."""
     if model.task == "classification":
         assert model.classes_ is not None
-        return [
-            TensorSpec("label", label_dtype(model.classes_), (-1,)),
-            TensorSpec("probabilities", np.dtype(model.dtype), (-1, len(model.classes_))),
-        ]
+        width = len(model.classes_)
+        if model.multilabel:
+            label = TensorSpec("label", np.dtype(np.int64), (-1, width))
+        else:
+            label = TensorSpec("label", label_dtype(model.classes_), (-1,))
+        return [label, TensorSpec("probabilities", np.dtype(model.dtype), (-1, width))]
     shape = (-1,) if model.n_outputs_ == 1 else (-1, model.n_outputs_)
     return [TensorSpec("predictions", np.dtype(np.float64), shape)]
 

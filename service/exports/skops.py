@@ -6,8 +6,11 @@ fitted attribute set from the engine's weights, so ``predict`` / ``predict_proba
 
 The engine also standardizes regression targets; MLPRegressor cannot, so a regressor trained
 that way is ``TransformedTargetRegressor(regressor=MLPRegressor, transformer=StandardScaler)``
-holding the target's mean and scale. scikit-learn has no leaky_relu, elu or gelu: such a model
-cannot be expressed and is refused by name (`NotExpressible`). Dropout only acts in training.
+holding the target's mean and scale. A poisson regressor is ``MLPRegressor(loss="poisson")``
+(its exp output; scikit-learn ≥ 1.7), a multilabel classifier an ``MLPClassifier`` whose label
+binarizer knows the label matrix, an lbfgs-trained model one with ``solver="lbfgs"``.
+scikit-learn has no leaky_relu, elu or gelu: such a model cannot be expressed and is refused by
+name (`NotExpressible`). Dropout only acts in training.
 
 Hyper-parameters scikit-learn knows are carried over (those it does not, like the rmsprop
 solver, keep scikit-learn's defaults), so ``fit`` on the loaded pipeline trains afresh with
@@ -27,7 +30,6 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import LabelBinarizer, StandardScaler
 
 from engine import FittedModel
-from engine.activations import canonical
 
 SKLEARN_ACTIVATIONS = frozenset({"identity", "logistic", "tanh", "relu"})
 # Hyper-parameters with scikit-learn's names and meanings, and the values it accepts where
@@ -35,10 +37,10 @@ SKLEARN_ACTIVATIONS = frozenset({"identity", "logistic", "tanh", "relu"})
 _SHARED_PARAMS = (
     "hidden_layer_sizes", "alpha", "batch_size", "learning_rate_init", "power_t", "max_iter",
     "shuffle", "random_state", "tol", "momentum", "nesterovs_momentum", "early_stopping",
-    "validation_fraction", "beta_1", "beta_2", "epsilon", "n_iter_no_change",
+    "validation_fraction", "beta_1", "beta_2", "epsilon", "n_iter_no_change", "max_fun",
 )  # fmt: skip
 _SKLEARN_VALUES = {
-    "solver": {"sgd", "adam"},
+    "solver": {"lbfgs", "sgd", "adam"},
     "learning_rate": {"constant", "invscaling", "adaptive"},
 }
 
@@ -48,7 +50,7 @@ class NotExpressible(ValueError):
 
 
 def check_expressible(model: FittedModel) -> None:
-    activation = canonical(model.activation)
+    activation = model.activation  # the engine resolves the alias sigmoid to logistic
     if activation not in SKLEARN_ACTIVATIONS:
         supported = ", ".join(sorted(SKLEARN_ACTIVATIONS))
         raise NotExpressible(
@@ -61,7 +63,7 @@ def _hyperparameters(model: FittedModel) -> dict[str, Any]:
     resolved = model.params.to_dict()
     chosen = {name: resolved[name] for name in _SHARED_PARAMS if name in resolved}
     chosen["hidden_layer_sizes"] = tuple(model.hidden_layer_sizes)
-    chosen["activation"] = canonical(model.activation)
+    chosen["activation"] = model.activation
     for name, accepted in _SKLEARN_VALUES.items():
         if resolved.get(name) in accepted:
             chosen[name] = resolved[name]
@@ -69,9 +71,9 @@ def _hyperparameters(model: FittedModel) -> dict[str, Any]:
 
 
 def _set_network(estimator: MLPClassifier | MLPRegressor, model: FittedModel) -> None:
-    layers = model.layers()
-    estimator.coefs_ = [w for w, _ in layers]
-    estimator.intercepts_ = [b for _, b in layers]
+    layers = model.weights()  # copies in the model's dtype: float64 weights stay float64
+    estimator.coefs_ = [w.copy() for w, _ in layers]
+    estimator.intercepts_ = [b.copy() for _, b in layers]
     estimator.n_layers_ = len(layers) + 1
     estimator.n_outputs_ = model.n_outputs_
     estimator.out_activation_ = model.output_activation
@@ -81,7 +83,7 @@ def _set_network(estimator: MLPClassifier | MLPRegressor, model: FittedModel) ->
     estimator.loss_curve_ = losses
     estimator.loss_ = losses[-1] if losses else None
     estimator.best_loss_ = min(losses) if losses else None
-    estimator.t_ = 0  # samples seen: not kept by the engine's model
+    estimator.t_ = model.t_
 
 
 def _scaler(mean: np.ndarray | None, scale: np.ndarray | None, n_features: int) -> StandardScaler:
@@ -103,16 +105,20 @@ def _classifier(model: FittedModel) -> MLPClassifier:
     assert model.classes_ is not None
     estimator = MLPClassifier(**_hyperparameters(model))
     _set_network(estimator, model)
-    binarizer = LabelBinarizer().fit(model.classes_)
+    # A multilabel binarizer is fitted on a label matrix (an identity has every label once).
+    labels = np.eye(len(model.classes_), dtype=int) if model.multilabel else model.classes_
+    binarizer = LabelBinarizer().fit(labels)
     estimator._label_binarizer = binarizer
     estimator.classes_ = binarizer.classes_
     return estimator
 
 
 def _regressor(model: FittedModel) -> BaseEstimator:
-    # loss stays scikit-learn's squared_error: absolute_error and huber change how the
-    # weights were trained, not how they predict.
+    # loss stays scikit-learn's squared_error for absolute_error and huber: they change how
+    # the weights were trained, not how they predict; poisson's exp output is scikit-learn's.
     hyper = _hyperparameters(model)
+    if model.output_activation == "exp":
+        hyper["loss"] = "poisson"
     estimator = MLPRegressor(**hyper)
     _set_network(estimator, model)
     if model.y_mean_ is None or model.y_scale_ is None:

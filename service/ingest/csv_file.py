@@ -4,7 +4,8 @@ Rules, as users see them:
 
 * The first non-blank row is the header; names are stripped of surrounding spaces and must be
   non-empty, unique and not too long. ``target`` names the target column (default: the last
-  one).
+  one that is not the weights), or several separated by commas (a multi-column target, numbers
+  only); ``weights`` names a column of per-row sample weights (see csv_layout, csv_columns).
 * Quotes follow RFC 4180 strictly: a quoted cell must be closed, and closed right before a comma
   or the end of the line. A quote left open would swallow the rest of the file into one cell;
   the message names the line where it opened.
@@ -13,10 +14,7 @@ Rules, as users see them:
   message names the line too ("row 3 (line 5 of the file)").
 * Feature cells must be numbers (surrounding spaces allowed). Empty cells, text, NaN/inf in any
   spelling, and values beyond the float32 range are errors naming row and column.
-* The target column is read as integers if every cell is one, else as floats if every cell is
-  one, else as strings (stripped of surrounding spaces). So "true"/"false" stay strings, and
-  "nan" is an error in a numeric column but just a label among strings. Empty cells are errors.
-  Labels are encoded as class codes as they are read (see targets), never as a string array.
+* The target column is read as labels or numbers, the weights as numbers (see csv_columns).
 
 Speed: a file without quote characters in its data rows goes through ``np.loadtxt``'s C parser
 (about as fast as CSV parsing gets in numpy). Anything that path does not accept cleanly — and
@@ -30,24 +28,27 @@ import csv
 import io
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 import numpy as np
 
-from .dataset import EncodedTarget, ParsedDataset
-from .errors import DatasetError, Loc, error, join_names, plural, quote
+from .csv_columns import read_target, read_weights, spells_nonfinite
+from .csv_layout import Layout
+from .dataset import ParsedDataset
+from .errors import DatasetError, Loc, plural, quote
 from .limits import IngestLimits, check_size
-from .names import find_name_problems, too_long
 from .numeric import FLOAT32_RANGE, first_nonfinite
-from .targets import classify_target, encode_labels
 
 _FILE: Loc = ["file"]
-_NONFINITE_SPELLINGS = ("nan", "inf")  # also covers "infinity", any case and sign
 _QUOTE_RUNS = re.compile('"+')
+# Every non-feature column's cells, by column index.
+Extra = dict[int, list[str]]
 
 
-def parse_csv_dataset(data: bytes, *, target: str | None, limits: IngestLimits) -> ParsedDataset:
-    """Parse a CSV upload. ``target`` is the target column's name (None: the last column).
+def parse_csv_dataset(
+    data: bytes, *, target: str | None, limits: IngestLimits, weights: str | None = None
+) -> ParsedDataset:
+    """Parse a CSV upload. ``target`` names the target column(s) (None: the last column);
+    ``weights`` the sample weights' column (None: no weights).
 
     Raises :class:`DatasetError` with locs such as ``["file", "row 3", "age"]``.
     """
@@ -56,7 +57,7 @@ def parse_csv_dataset(data: bytes, *, target: str | None, limits: IngestLimits) 
         text = text.replace("\r\n", "\n").replace("\r", "\n")
 
     header, header_end = _read_header(text)
-    layout = _Layout.from_header(header, target, header_end, limits)
+    layout = Layout.from_header(header, target, weights, header_end, limits)
 
     # Data rows counted from lines, before any cell is converted, so oversized uploads are
     # refused cheaply. With quotes a record may span lines, so the count is an upper bound.
@@ -67,17 +68,27 @@ def parse_csv_dataset(data: bytes, *, target: str | None, limits: IngestLimits) 
             _FILE, "the dataset is empty: the file has a header row but no data rows"
         )
     quoted = any('"' in line for line in rows)
-    check_size(limits, len(rows), layout.n_features, loc=_FILE, approx=quoted)
+    n_targets = len(layout.targets)
+    check_size(limits, len(rows), layout.n_features, loc=_FILE, approx=quoted, n_targets=n_targets)
 
     fast = None if quoted else _read_fast(rows, layout)
     if fast is not None:
-        X, target_cells = fast
+        X, extra = fast
         row_lines = [header_end + k + 1 for k, line in enumerate(body) if line]
     else:
-        X, target_cells, row_lines = _read_slow(text, layout, max_rows=len(rows))
+        X, extra, row_lines = _read_slow(text, layout, max_rows=len(rows))
 
-    encoded = _target(target_cells, row_lines, layout, limits)
-    return ParsedDataset.of(X, encoded, layout.feature_names, layout.names[layout.target])
+    encoded = read_target(extra, row_lines, layout, limits)
+    target_names = [layout.names[t] for t in layout.targets] if n_targets > 1 else None
+    return ParsedDataset.of(
+        X,
+        encoded,
+        layout.feature_names,
+        layout.names[layout.target] if n_targets == 1 else None,
+        weights=read_weights(extra, row_lines, layout),
+        target_names=target_names,
+        weights_name=None if layout.weights is None else layout.names[layout.weights],
+    )
 
 
 def _decode(data: bytes) -> str:
@@ -148,104 +159,8 @@ def _read_header(text: str) -> tuple[list[str], int]:
     raise DatasetError.at(_FILE, "the dataset is empty: the file has no header row and no data")
 
 
-@dataclass(frozen=True)
-class _Layout:
-    """Column roles, and how rows and columns are named in messages."""
-
-    names: list[str]
-    target: int  # index of the target column
-    header_end: int  # file line the header ends on
-
-    @classmethod
-    def from_header(
-        cls, header: list[str], target: str | None, header_end: int, limits: IngestLimits
-    ) -> _Layout:
-        names = [h.strip() for h in header]
-        _check_header(names, limits.max_name_chars)
-        if target is None:
-            return cls(names, len(names) - 1, header_end)
-        wanted = target.strip()
-        if wanted not in names:
-            raise DatasetError.at(
-                ["query", "target"],
-                f"the file has no column named {quote(target)}; its columns are: "
-                f"{join_names(names)}",
-            )
-        return cls(names, names.index(wanted), header_end)
-
-    @property
-    def width(self) -> int:
-        return len(self.names)
-
-    @property
-    def n_features(self) -> int:
-        return len(self.names) - 1
-
-    @property
-    def feature_columns(self) -> list[int]:
-        return [j for j in range(self.width) if j != self.target]
-
-    @property
-    def feature_names(self) -> list[str]:
-        return [self.names[j] for j in self.feature_columns]
-
-    def row_label(self, row: int, line: int) -> str:
-        label = f"row {row}"
-        if line != self.header_end + row:
-            label += f" (line {line} of the file)"
-        return label
-
-    def cell_error(self, row: int, line: int, column: int, problem: str) -> DatasetError:
-        name = self.names[column]
-        return DatasetError.at(
-            [*_FILE, f"row {row}", name],
-            f"{self.row_label(row, line)}, column {quote(name)}: {problem}",
-        )
-
-
-def _check_header(names: list[str], max_chars: int) -> None:
-    loc: Loc = [*_FILE, "header"]
-    if len(names) < 2:
-        only = names[0] if names else ""
-        hint = ""
-        for sep, called in ((";", "semicolons"), ("\t", "tabs"), ("|", "'|'")):
-            if sep in only:
-                hint = f"; it seems to use {called} as separator, but only commas are supported"
-                break
-        raise DatasetError.at(
-            loc,
-            f"the header has only one column ({quote(only)}); a CSV dataset needs at least one "
-            f"feature column and a target column{hint}",
-        )
-    problems = find_name_problems(names, max_chars)
-    if not problems:
-        return
-    # A headerless file of numbers typically shows up here, as repeated "names" like '0'.
-    hint = ""
-    if all(_is_number(n) for n in names if n):
-        hint = "; the first row holds only numbers — a header row with column names is required"
-    messages = [
-        f"column {p.index + 1} has an empty name"
-        if p.problem == "empty"
-        else f"the name of column {p.index + 1}, {too_long(names[p.index], max_chars)}"
-        if p.problem == "long"
-        else f"column {p.index + 1} has the same name as column {(p.first_index or 0) + 1}: "
-        f"{quote(names[p.index])}{hint}"
-        for p in problems
-    ]
-    raise DatasetError([error(loc, msg) for msg in messages])
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
-
-
-def _read_fast(rows: list[str], layout: _Layout) -> tuple[np.ndarray, list[str]] | None:
-    """X and the target cells via numpy's C parser; None when the slow path must decide.
+def _read_fast(rows: list[str], layout: Layout) -> tuple[np.ndarray, Extra] | None:
+    """X and the other columns' cells via numpy's C parser; None when the slow path must decide.
 
     Only for rows without quote characters, where a comma always separates cells.
     """
@@ -267,12 +182,13 @@ def _read_fast(rows: list[str], layout: _Layout) -> tuple[np.ndarray, list[str]]
         return None  # a cell that is not a number
     if X.shape != (len(rows), layout.n_features) or first_nonfinite(X) is not None:
         return None  # NaN/inf, or a value that overflowed float32
-    return np.ascontiguousarray(X), _target_column(rows, layout)
+    return np.ascontiguousarray(X), {
+        j: _column(rows, layout.width, j) for j in layout.extra_columns
+    }
 
 
-def _target_column(rows: list[str], layout: _Layout) -> list[str]:
-    """The target cells of quote-free rows, splitting each row only as far as needed."""
-    t, width = layout.target, layout.width
+def _column(rows: list[str], width: int, t: int) -> list[str]:
+    """The cells of column ``t`` of quote-free rows, splitting each row only as far as needed."""
     if t == width - 1:
         return [line.rpartition(",")[2] for line in rows]
     if t == 0:
@@ -282,17 +198,16 @@ def _target_column(rows: list[str], layout: _Layout) -> list[str]:
     return [line.rsplit(",", width - t)[1] for line in rows]
 
 
-def _read_slow(
-    text: str, layout: _Layout, *, max_rows: int
-) -> tuple[np.ndarray, list[str], list[int]]:
-    """X, target cells and file lines of the rows, record by record with the csv module.
+def _read_slow(text: str, layout: Layout, *, max_rows: int) -> tuple[np.ndarray, Extra, list[int]]:
+    """X, the other columns' cells and file lines of the rows, record by record with the csv
+    module.
 
     Raises the :class:`DatasetError` for the first problem in file order.
     """
     X = np.empty((max_rows, layout.n_features), dtype=np.float32)
-    targets: list[str] = []
+    extra: Extra = {j: [] for j in layout.extra_columns}
     row_lines: list[int] = []
-    t, width, n_features = layout.target, layout.width, layout.n_features
+    width, n_features, features = layout.width, layout.n_features, layout.feature_columns
     records = _records(text)
     next(records)  # the header, already read
     row = 0
@@ -304,7 +219,9 @@ def _read_slow(
                 f"{layout.row_label(row, start)} has {plural(len(cells), 'cell')}, "
                 f"the header has {width}",
             )
-        targets.append(cells.pop(t))  # what is left are the feature cells, in order
+        for j, column in extra.items():
+            column.append(cells[j])
+        cells = [cells[j] for j in features]
         try:
             values = np.fromiter(map(float, cells), dtype=np.float64, count=n_features)
         except ValueError:
@@ -317,10 +234,10 @@ def _read_slow(
             raise _first_bad_cell(cells, row, start, layout)
         X[row - 1] = narrowed
         row_lines.append(start)
-    return (X[:row].copy() if row < max_rows else X), targets, row_lines
+    return (X[:row].copy() if row < max_rows else X), extra, row_lines
 
 
-def _first_bad_cell(cells: list[str], row: int, line: int, layout: _Layout) -> DatasetError:
+def _first_bad_cell(cells: list[str], row: int, line: int, layout: Layout) -> DatasetError:
     """The error for the first feature cell of a row that is not a finite float32."""
     for cell, column in zip(cells, layout.feature_columns, strict=True):
         problem = _feature_cell_problem(cell)
@@ -337,52 +254,10 @@ def _feature_cell_problem(cell: str) -> str | None:
     except ValueError:
         return f"{quote(cell)} is not a number"
     if not np.isfinite(value):
-        if _spells_nonfinite(cell):
+        if spells_nonfinite(cell):
             return f"NaN/inf not allowed ({quote(cell)})"
         return f"{quote(cell)} is outside {FLOAT32_RANGE}"  # e.g. 1e400
     with np.errstate(over="ignore"):
         if not np.isfinite(np.float32(value)):
             return f"{quote(cell)} is outside {FLOAT32_RANGE}"
     return None
-
-
-def _spells_nonfinite(cell: str) -> bool:
-    return cell.strip().lstrip("+-").lower().startswith(_NONFINITE_SPELLINGS)
-
-
-def _target(
-    cells: list[str], row_lines: list[int], layout: _Layout, limits: IngestLimits
-) -> EncodedTarget:
-    """The target column read as int64, else float64, else labels (see the module docstring),
-    and encoded."""
-
-    def refuse(k: int | None, problem: str) -> DatasetError:
-        if k is None:
-            name = layout.names[layout.target]
-            return DatasetError.at([*_FILE, name], f"column {quote(name)}: {problem}")
-        return layout.cell_error(k + 1, row_lines[k], layout.target, problem)
-
-    values = [c.strip() for c in cells]
-    for k, value in enumerate(values):
-        if not value:
-            raise refuse(k, "missing target value")
-    try:
-        ints = np.array(list(map(int, values)), dtype=np.int64)
-    except (ValueError, OverflowError):
-        pass  # not all integers, or beyond int64: try floats
-    else:
-        return classify_target(ints, limits=limits, refuse=refuse)
-    try:
-        floats = np.array(list(map(float, values)), dtype=np.float64)
-    except ValueError:
-        return encode_labels(values, limits=limits, refuse=refuse)
-    bad = first_nonfinite(floats)
-    if bad is not None:
-        (k,) = bad
-        problem = (
-            f"NaN/inf not allowed in the target ({quote(values[k])})"
-            if _spells_nonfinite(values[k])
-            else f"{quote(values[k])} is too large for a number"
-        )
-        raise refuse(k, problem)
-    return classify_target(floats, limits=limits, refuse=refuse)

@@ -12,7 +12,8 @@ from store.records import Label, TargetKind
 
 class EncodedTarget(NamedTuple):
     """``y`` is class codes (unsigned) indexing ``classes`` when ``kind`` is "categorical",
-    else float64 values and ``classes`` is None."""
+    else float64 values and ``classes`` is None. A multi-column target is 2-D: a 0/1 matrix
+    (multilabel, or regression on its values) as uint8 codes into ``[0, 1]``, else float64."""
 
     y: np.ndarray
     kind: TargetKind
@@ -27,6 +28,9 @@ class ParsedDataset:
     ``classes`` holds the sorted distinct target values as plain Python scalars (int, bool or
     str) when ``target_kind`` is "categorical", and ``y`` then holds each row's index into it,
     in an unsigned dtype; for "continuous" targets ``classes`` is None and ``y`` is float64.
+    ``y`` is 2-D ``(n_samples, n_targets)`` for a multi-column target (``target_names``, when
+    given, name its columns). ``weights``: one finite, non-negative float64 per row, not all
+    zero (``weights_name``: the CSV column they came from), or None.
     """
 
     X: np.ndarray
@@ -35,6 +39,9 @@ class ParsedDataset:
     target_name: str | None
     target_kind: TargetKind
     classes: list[Label] | None
+    weights: np.ndarray | None = None
+    target_names: list[str] | None = None
+    weights_name: str | None = None
 
     def __post_init__(self) -> None:
         # Cheap invariant checks: a violation is a bug in this package, not bad user data,
@@ -42,8 +49,16 @@ class ParsedDataset:
         X, y = self.X, self.y
         if X.dtype != np.float32 or X.ndim != 2 or not X.flags.c_contiguous:
             raise ValueError(f"X must be a 2-D C-contiguous float32 array, got {X.dtype} {X.shape}")
-        if y.ndim != 1 or y.shape[0] != X.shape[0]:
-            raise ValueError(f"y must be 1-D with {X.shape[0]} values, got shape {y.shape}")
+        if y.ndim not in (1, 2) or y.shape[0] != X.shape[0] or (y.ndim == 2 and y.shape[1] < 2):
+            raise ValueError(
+                f"y must be 1-D with {X.shape[0]} values or 2-D with 2 or more columns, "
+                f"got shape {y.shape}"
+            )
+        if self.target_names is not None and (y.ndim != 2 or len(self.target_names) != y.shape[1]):
+            raise ValueError(f"{len(self.target_names)} target names for y of shape {y.shape}")
+        w = self.weights
+        if w is not None and (w.dtype != np.float64 or w.shape != (X.shape[0],)):
+            raise ValueError(f"weights must be float64 of shape ({X.shape[0]},), got {w.shape}")
         if len(self.feature_names) != X.shape[1]:
             raise ValueError(f"{len(self.feature_names)} feature names for {X.shape[1]} features")
         if (self.classes is None) != (self.target_kind == "continuous"):
@@ -60,6 +75,10 @@ class ParsedDataset:
         target: EncodedTarget,
         feature_names: list[str],
         target_name: str | None = None,
+        *,
+        weights: np.ndarray | None = None,
+        target_names: list[str] | None = None,
+        weights_name: str | None = None,
     ) -> ParsedDataset:
         return cls(
             X=X,
@@ -68,6 +87,9 @@ class ParsedDataset:
             target_name=target_name,
             target_kind=target.kind,
             classes=target.classes,
+            weights=weights,
+            target_names=target_names,
+            weights_name=weights_name,
         )
 
     @property
@@ -78,9 +100,13 @@ class ParsedDataset:
     def n_features(self) -> int:
         return int(self.X.shape[1])
 
+    @property
+    def n_targets(self) -> int:
+        return 1 if self.y.ndim == 1 else int(self.y.shape[1])
+
     def target_values(self) -> np.ndarray:
         """The targets as values (labels for categorical ones). This builds the wide array the
         codes avoid: for tests and small previews, never on the way to storage."""
-        if self.classes is None:
+        if self.classes is None or self.y.ndim == 2:  # a 0/1 matrix's codes are its values
             return self.y
         return np.asarray(self.classes)[self.y]

@@ -106,6 +106,16 @@ def json_repr(value: object) -> str:
     return json_kind(value)
 
 
+def not_a_number(value: object, where: str) -> str:
+    """The message for a JSON value where a number belongs, in ``where`` ("features")."""
+    msg = f"not a number: {json_repr(value)}"
+    if value is None:
+        return msg + " (missing values are not allowed)"
+    if isinstance(value, bool):
+        return msg + f" (booleans are not allowed in {where}; use 0 and 1)"
+    return msg
+
+
 def plural(n: int, word: str) -> str:
     """'1 row', '3 rows'."""
     return f"{n} {word}" if n == 1 else f"{n} {word}s"

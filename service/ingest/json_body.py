@@ -1,7 +1,9 @@
 """``application/json`` dataset bodies.
 
 ``{"name"?: str, "features": [[number, ...], ...], "targets": [number|string|bool, ...],
-"feature_names"?: [str, ...]}``, parsed with orjson: pydantic validation of a 10,000 × 784
+"feature_names"?: [str, ...], "weights"?: [number, ...], "target_names"?: [str, ...]}``
+(``targets`` may also be rows of numbers, one column per target: see json_targets), parsed
+with orjson: pydantic validation of a 10,000 × 784
 matrix costs seconds, orjson plus one numpy conversion a fraction of that. Python-level loops
 run per row (or per target), never per cell, except to locate a cell already known to be bad.
 """
@@ -13,8 +15,9 @@ from typing import Any
 import numpy as np
 import orjson
 
-from .dataset import EncodedTarget, ParsedDataset
-from .errors import DatasetError, Loc, error, json_kind, json_repr, plural, quote
+from .dataset import ParsedDataset
+from .errors import DatasetError, Loc, error, json_kind, not_a_number, plural, quote
+from .json_targets import parse_targets, parse_weights, target_width
 from .limits import IngestLimits, check_size
 from .names import (
     NameProblem,
@@ -24,14 +27,13 @@ from .names import (
     too_long,
 )
 from .numeric import FLOAT32_RANGE, first_nonfinite
-from .targets import classify_target, encode_labels
+from .target_matrix import check_target_count
 
-ALLOWED_KEYS = ("name", "features", "targets", "feature_names")
+ALLOWED_KEYS = ("name", "features", "targets", "feature_names", "weights", "target_names")
 _BODY: Loc = ["body"]
 
 # type() of a parsed JSON number; bool is excluded on purpose (True is not a feature value).
 _NUMBER_TYPES = frozenset({int, float})
-_TARGET_GROUPS: dict[type, str] = {int: "number", float: "number", str: "string", bool: "boolean"}
 # Spellings (lowercased) orjson refuses but people, Python's json module and JavaScript write
 # for non-finite numbers: NaN, Infinity, -Infinity, nan, inf.
 _NONFINITE_PREFIXES = (b"nan", b"inf", b"-nan", b"-inf", b"+nan", b"+inf")
@@ -54,14 +56,19 @@ def parse_json_dataset(body: bytes, *, limits: IngestLimits) -> tuple[ParsedData
 
     features = doc["features"]
     n_rows, n_features = _feature_shape(features)
+    n_targets = target_width(doc["targets"])
+    check_target_count(n_targets, limits, loc=[*_BODY, "targets"])
     # Before any per-cell work: refusing a huge matrix must stay cheap.
-    check_size(limits, n_rows, n_features, loc=_BODY)
+    check_size(limits, n_rows, n_features, loc=_BODY, n_targets=n_targets)
 
-    feature_names = _feature_names(doc.get("feature_names"), n_features, limits)
-    target = _targets(doc["targets"], n_rows, limits)
+    feature_names = _names(doc.get("feature_names"), n_features, limits, "feature_names")
+    target = parse_targets(doc["targets"], n_rows, limits)
+    target_names = _target_names(doc.get("target_names"), target.y.shape, limits)
+    weights = parse_weights(doc.get("weights"), n_rows)
     X = _feature_matrix(features)
 
-    return ParsedDataset.of(X, target, feature_names), name
+    dataset = ParsedDataset.of(X, target, feature_names, weights=weights, target_names=target_names)
+    return dataset, name
 
 
 def _load(body: bytes) -> Any:
@@ -143,7 +150,7 @@ def _feature_matrix(features: list[list[Any]]) -> np.ndarray:
     for i, row in enumerate(features):
         if not _NUMBER_TYPES.issuperset(map(type, row)):
             j, value = next((j, v) for j, v in enumerate(row) if type(v) not in _NUMBER_TYPES)
-            raise DatasetError.at([*loc, i, j], _not_a_number(value))
+            raise DatasetError.at([*loc, i, j], not_a_number(value, "features"))
     # Straight to float32: orjson never yields NaN/inf, so a non-finite result is an overflow.
     with np.errstate(over="ignore"):
         X = np.array(features, dtype=np.float32)
@@ -154,29 +161,35 @@ def _feature_matrix(features: list[list[Any]]) -> np.ndarray:
     return X
 
 
-def _not_a_number(value: Any) -> str:
-    msg = f"not a number: {json_repr(value)}"
-    if value is None:
-        return msg + " (missing values are not allowed)"
-    if isinstance(value, bool):
-        return msg + " (booleans are not allowed in features; use 0 and 1)"
-    return msg
-
-
-def _feature_names(names: Any, n_features: int, limits: IngestLimits) -> list[str]:
-    loc: Loc = [*_BODY, "feature_names"]
+def _target_names(names: Any, y_shape: tuple[int, ...], limits: IngestLimits) -> list[str] | None:
+    """The names of a multi-column target's columns (like feature names), if given."""
     if names is None:
-        return default_feature_names(n_features)
+        return None
+    if len(y_shape) != 2:
+        raise DatasetError.at(
+            [*_BODY, "target_names"],
+            "names the columns of a multi-column target (targets as rows of numbers); "
+            "this dataset has one target",
+        )
+    return _names(names, y_shape[1], limits, "target_names")
+
+
+def _names(names: Any, n_columns: int, limits: IngestLimits, field: str) -> list[str]:
+    """Feature names (default x0, x1, ...) or target names: strings, one per column."""
+    loc: Loc = [*_BODY, field]
+    if names is None:
+        return default_feature_names(n_columns)
     if not isinstance(names, list):
         raise DatasetError.at(loc, f"must be an array of strings, got {json_kind(names)}")
     for i, name in enumerate(names):
         if not isinstance(name, str):
             raise DatasetError.at([*loc, i], f"must be a string, got {json_kind(name)}")
-    if len(names) != n_features:
+    if len(names) != n_columns:
+        rows = "features" if field == "feature_names" else "targets"
         raise DatasetError.at(
             loc,
-            f"has {plural(len(names), 'name')} but the rows of features have "
-            f"{plural(n_features, 'value')}",
+            f"has {plural(len(names), 'name')} but the rows of {rows} have "
+            f"{plural(n_columns, 'value')}",
         )
     problems = find_name_problems(names, limits.max_name_chars)
     if problems:
@@ -193,57 +206,3 @@ def _name_message(problem: NameProblem, names: list[str], limits: IngestLimits) 
     if problem.problem == "long":
         return f"the name {too_long(name, limits.max_name_chars)}"
     return f"duplicate name {quote(name)} (also at index {problem.first_index})"
-
-
-def _targets(targets: Any, n_rows: int, limits: IngestLimits) -> EncodedTarget:
-    loc: Loc = [*_BODY, "targets"]
-    if not isinstance(targets, list):
-        raise DatasetError.at(loc, f"must be an array of target values, got {json_kind(targets)}")
-    if not targets:
-        raise DatasetError.at(loc, "the dataset is empty: targets has no values")
-    if len(targets) != n_rows:
-        raise DatasetError.at(
-            loc, f"has {plural(len(targets), 'value')} but features has {plural(n_rows, 'row')}"
-        )
-
-    types = set(map(type, targets))
-    unknown = types - _TARGET_GROUPS.keys()
-    if unknown:
-        i, value = next((i, v) for i, v in enumerate(targets) if type(v) in unknown)
-        if value is None:
-            raise DatasetError.at([*loc, i], f"target {i} is missing (null)")
-        raise DatasetError.at(
-            [*loc, i],
-            f"target {i} must be a number, string or boolean, got {json_kind(value)}",
-        )
-    groups = {_TARGET_GROUPS[t] for t in types}
-    if len(groups) > 1:
-        first = _TARGET_GROUPS[type(targets[0])]
-        i = next(i for i, v in enumerate(targets) if _TARGET_GROUPS[type(v)] != first)
-        found = _TARGET_GROUPS[type(targets[i])]
-        raise DatasetError.at(
-            [*loc, i],
-            f"target {i} is a {found} but target 0 is a {first}; targets must be all numbers, "
-            "all strings or all booleans",
-        )
-    (group,) = groups
-
-    def refuse(i: int | None, problem: str) -> DatasetError:
-        if i is None:
-            return DatasetError.at(loc, problem)
-        return DatasetError.at([*loc, i], f"target {i}: {problem}")
-
-    if group == "number":
-        return classify_target(_numeric_targets(targets, types), limits=limits, refuse=refuse)
-    # Labels go straight to codes: an array of them would be as wide as the longest, per row.
-    return encode_labels(targets, limits=limits, refuse=refuse)
-
-
-def _numeric_targets(targets: list[Any], types: set[type]) -> np.ndarray:
-    if types == {int}:
-        try:
-            return np.array(targets, dtype=np.int64)
-        except OverflowError:
-            pass  # orjson keeps integers up to 2**64 - 1; those beyond int64 become floats
-    # orjson never yields NaN/inf, and every number it yields fits a float64.
-    return np.array(targets, dtype=np.float64)

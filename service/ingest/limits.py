@@ -55,12 +55,19 @@ class IngestLimits:
 
 
 def check_size(
-    limits: IngestLimits, n_rows: int, n_features: int, *, loc: Loc, approx: bool = False
+    limits: IngestLimits,
+    n_rows: int,
+    n_features: int,
+    *,
+    loc: Loc,
+    approx: bool = False,
+    n_targets: int = 1,
 ) -> None:
     """Raise a 413 :class:`DatasetError` when the shape is over any limit.
 
     ``approx`` marks a row count that is an upper bound (CSV lines counted before parsing), so
-    the message does not claim more precision than it has.
+    the message does not claim more precision than it has. A multi-column target's cells
+    (``n_targets`` > 1) count with the features': they are stored as much as X is.
     """
     about = "about " if approx else ""
     problems = []
@@ -80,12 +87,16 @@ def check_size(
                 f"{limits.max_features:,} features",
             )
         )
-    cells = n_rows * n_features
+    width = n_features + (n_targets if n_targets > 1 else 0)
+    cells = n_rows * width
     if cells > limits.max_cells:
+        columns = f"{n_features:,} features"
+        if n_targets > 1:
+            columns = f"({columns} + {n_targets:,} targets)"
         problems.append(
             error(
                 loc,
-                f"the dataset has {about}{n_rows:,} rows × {n_features:,} features = "
+                f"the dataset has {about}{n_rows:,} rows × {columns} = "
                 f"{cells:,} cells, over the limit of {limits.max_cells:,} cells",
             )
         )

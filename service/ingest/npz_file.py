@@ -1,4 +1,6 @@
-"""``.npz`` dataset files: arrays ``X`` (2-D), ``y`` (1-D) and optionally ``feature_names``.
+"""``.npz`` dataset files: arrays ``X`` (2-D), ``y`` (1-D, or 2-D: one column per target) and
+optionally ``feature_names``, ``w`` (per-row sample weights) and ``target_names`` (a 2-D y's
+column names).
 
 Safety: the archive is opened with ``allow_pickle=False`` and nothing here ever unpickles. An
 object array (numpy stores those as pickles) is refused by numpy itself when it is loaded;
@@ -15,35 +17,37 @@ floor of 1 MiB); their actual lengths are checked once they are loaded.
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
-from contextlib import contextmanager, suppress
 from typing import Any
 
 import numpy as np
 
 from .dataset import EncodedTarget, ParsedDataset
-from .errors import STATUS_TOO_LARGE, DatasetError, Loc, error, join_names, plural, quote
+from .errors import DatasetError, Loc, error, join_names, plural, quote
 from .limits import IngestLimits, check_size
 from .names import NameProblem, default_feature_names, find_name_problems, too_long
+from .npz_members import check_dtype, check_string_bytes, decode_strings, header, load, reading
 from .numeric import FLOAT32_RANGE, describe_nonfinite, first_nonfinite, to_float32
+from .target_matrix import check_target_count, classify_target_matrix
 from .targets import classify_target
+from .weights import check_weights
 
 _FILE: Loc = ["file"]
-_ARRAYS = ("X", "y", "feature_names")
+_ARRAYS = ("X", "y", "feature_names", "w", "target_names")
 _ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06")  # a zip with members; an empty zip
 _NPY_MAGIC = b"\x93NUMPY"
 _X_KINDS = "biuf"  # bool, signed, unsigned, float
 _Y_KINDS = "biufUS"
 _WHAT_TO_SAVE = (
-    "an .npz dataset holds X (2-D numbers), y (1-D targets) and optionally feature_names "
-    "(1-D strings), e.g. np.savez(f, X=X, y=y)"
+    "an .npz dataset holds X (2-D numbers), y (1-D targets, or 2-D: one column per target) "
+    "and optionally feature_names (1-D strings), w (1-D sample weights) and target_names, "
+    "e.g. np.savez(f, X=X, y=y)"
 )
 
 
 def parse_npz_dataset(data: bytes, *, limits: IngestLimits) -> ParsedDataset:
     """Parse an ``.npz`` upload. Raises :class:`DatasetError` (locs start with ``"file"``)."""
     _check_container(data)
-    with _reading(_FILE, "the file is not a readable .npz archive"):
+    with reading(_FILE, "the file is not a readable .npz archive"):
         npz = np.load(io.BytesIO(data), allow_pickle=False)
     if not isinstance(npz, np.lib.npyio.NpzFile):  # pragma: no cover - zip magic checked above
         raise DatasetError.at(_FILE, f"the file is not an .npz archive; {_WHAT_TO_SAVE}")
@@ -63,28 +67,12 @@ def _check_container(data: bytes) -> None:
     raise DatasetError.at(_FILE, msg)
 
 
-@contextmanager
-def _reading(loc: Loc, what: str) -> Iterator[None]:
-    """Turn any failure to read untrusted bytes into a DatasetError saying what failed.
-
-    Deliberately broad: zipfile, zlib and numpy's format reader raise a zoo of types
-    (BadZipFile, EOFError, ValueError, OSError, NotImplementedError, ...) for damaged input,
-    and every one of them is a problem with the upload, not with the service.
-    """
-    try:
-        yield
-    except DatasetError:
-        raise
-    except Exception as exc:
-        raise DatasetError.at(loc, f"{what} ({type(exc).__name__}: {exc})"[:300]) from None
-
-
 def _parse_archive(npz: Any, limits: IngestLimits) -> ParsedDataset:
     present = list(npz.files)
     _check_members(present)
 
-    x_shape, x_dtype = _header(npz, "X")
-    y_shape, y_dtype = _header(npz, "y")
+    x_shape, x_dtype = header(npz, "X")
+    y_shape, y_dtype = header(npz, "y")
     if len(x_shape) != 2:
         hint = "; for one feature use X.reshape(-1, 1)" if len(x_shape) == 1 else ""
         raise DatasetError.at(
@@ -95,39 +83,91 @@ def _parse_archive(npz: Any, limits: IngestLimits) -> ParsedDataset:
         raise DatasetError.at([*_FILE, "X"], f"the dataset is empty: X has shape {x_shape}")
     if n_features == 0:
         raise DatasetError.at([*_FILE, "X"], f"X has no feature columns (shape {x_shape})")
-    if len(y_shape) != 1:
-        hint = "; use y.ravel()" if len(y_shape) == 2 and 1 in y_shape else ""
-        raise DatasetError.at([*_FILE, "y"], f"y must be 1-D, got shape {y_shape}{hint}")
-    if y_shape[0] != n_rows:
-        raise DatasetError.at(
-            [*_FILE, "y"], f"y has {plural(y_shape[0], 'value')} but X has {plural(n_rows, 'row')}"
-        )
-    check_size(limits, n_rows, n_features, loc=_FILE)
+    n_targets = _target_shape(y_shape, y_dtype, n_rows, limits)
+    check_size(limits, n_rows, n_features, loc=_FILE, n_targets=n_targets)
     string_bytes = limits.max_string_bytes(n_rows, n_features)
-    _check_dtype("X", x_dtype, _X_KINDS, "real numbers (bool, int, uint or float)")
-    _check_dtype("y", y_dtype, _Y_KINDS, "numbers, booleans or strings")
-    _check_string_bytes("y", y_shape, y_dtype, string_bytes)
+    check_dtype("X", x_dtype, _X_KINDS, "real numbers (bool, int, uint or float)")
+    check_dtype("y", y_dtype, _Y_KINDS, "numbers, booleans or strings")
+    check_string_bytes("y", y_shape, y_dtype, string_bytes)
+    names_meta = _names_header(npz, "feature_names", present, n_features, string_bytes)
+    target_names_meta = _names_header(npz, "target_names", present, n_targets, string_bytes)
+    w_dtype = _weights_header(npz, present, n_rows)
 
-    names_meta = _header(npz, "feature_names") if "feature_names" in present else None
-    if names_meta is not None:
-        names_shape, names_dtype = names_meta
-        if names_shape != (n_features,):
-            raise DatasetError.at(
-                [*_FILE, "feature_names"],
-                f"feature_names must be 1-D with {n_features} names (one per column of X), "
-                f"got shape {names_shape}",
-            )
-        _check_dtype("feature_names", names_dtype, "US", "strings")
-        _check_string_bytes("feature_names", names_shape, names_dtype, string_bytes)
-
-    X = _features(_load(npz, "X", x_dtype))
-    target = _target(_load(npz, "y", y_dtype), limits)
+    X = _features(load(npz, "X", x_dtype))
+    target = _target(load(npz, "y", y_dtype), limits)
+    weights = None if w_dtype is None else _weights(load(npz, "w", w_dtype))
     feature_names = (
         default_feature_names(n_features)
         if names_meta is None
-        else _feature_names(_load(npz, "feature_names", names_meta[1]), limits.max_name_chars)
+        else _names(load(npz, "feature_names", names_meta), "feature_names", limits)
     )
-    return ParsedDataset.of(X, target, feature_names)
+    target_names = (
+        None
+        if target_names_meta is None
+        else _names(load(npz, "target_names", target_names_meta), "target_names", limits)
+    )
+    return ParsedDataset.of(X, target, feature_names, weights=weights, target_names=target_names)
+
+
+def _target_shape(
+    y_shape: tuple[int, ...], y_dtype: np.dtype[Any], n_rows: int, limits: IngestLimits
+) -> int:
+    """The number of target columns (1 for a 1-D y), from y's header."""
+    loc: Loc = [*_FILE, "y"]
+    if len(y_shape) not in (1, 2):
+        raise DatasetError.at(
+            loc, f"y must be 1-D (one target) or 2-D (one column per target), got shape {y_shape}"
+        )
+    if y_shape[0] != n_rows:
+        raise DatasetError.at(
+            loc,
+            f"y has {plural(y_shape[0], 'value' if len(y_shape) == 1 else 'row')} but X has "
+            f"{plural(n_rows, 'row')}",
+        )
+    n_targets = 1 if len(y_shape) == 1 else y_shape[1]
+    if n_targets == 0:
+        raise DatasetError.at(loc, f"y has no target columns (shape {y_shape})")
+    if n_targets > 1 and y_dtype.kind in "USO":
+        raise DatasetError.at(
+            loc,
+            f"a 2-D y holds numbers (one 0/1 column per label for multilabel), got {y_dtype}",
+        )
+    check_target_count(n_targets, limits, loc=loc)
+    return n_targets
+
+
+def _names_header(
+    npz: Any, key: str, present: list[str], n_columns: int, string_bytes: int
+) -> np.dtype[Any] | None:
+    """The dtype of a names array (feature_names, target_names), checked from its header."""
+    if key not in present:
+        return None
+    shape, dtype = header(npz, key)
+    loc: Loc = [*_FILE, key]
+    if key == "target_names" and n_columns == 1:
+        raise DatasetError.at(
+            loc, "target_names names the columns of a 2-D y; this y has one target"
+        )
+    if shape != (n_columns,):
+        what = "column of X" if key == "feature_names" else "column of y"
+        raise DatasetError.at(
+            loc, f"{key} must be 1-D with {n_columns} names (one per {what}), got shape {shape}"
+        )
+    check_dtype(key, dtype, "US", "strings")
+    check_string_bytes(key, shape, dtype, string_bytes)
+    return dtype
+
+
+def _weights_header(npz: Any, present: list[str], n_rows: int) -> np.dtype[Any] | None:
+    if "w" not in present:
+        return None
+    shape, dtype = header(npz, "w")
+    if shape != (n_rows,):
+        raise DatasetError.at(
+            [*_FILE, "w"], f"w must be 1-D with one weight per row ({n_rows}), got shape {shape}"
+        )
+    check_dtype("w", dtype, _X_KINDS, "numbers (sample weights)")
+    return dtype
 
 
 def _check_members(present: list[str]) -> None:
@@ -149,79 +189,6 @@ def _check_members(present: list[str]) -> None:
         raise DatasetError(problems)
 
 
-def _member(npz: Any, key: str) -> str:
-    # NpzFile's own lookup order: the exact member name, then the name plus ".npy".
-    names = npz.zip.namelist()
-    return key if key in names else f"{key}.npy"
-
-
-def _header(npz: Any, key: str) -> tuple[tuple[int, ...], np.dtype[Any]]:
-    """Shape and dtype of an array, read from its .npy header without touching its data."""
-    with (
-        _reading([*_FILE, key], f"array {key!r} is damaged or not a .npy array"),
-        npz.zip.open(_member(npz, key)) as f,
-    ):
-        version = np.lib.format.read_magic(f)
-        if version == (1, 0):
-            shape, _, dtype = np.lib.format.read_array_header_1_0(f)
-        elif version == (2, 0):
-            shape, _, dtype = np.lib.format.read_array_header_2_0(f)
-        else:
-            # 3.0 exists only for structured dtypes with non-latin-1 field names, never valid here.
-            raise DatasetError.at(
-                [*_FILE, key],
-                f"array {key!r} uses .npy format {version[0]}.{version[1]}, which only "
-                "structured arrays need; save a plain numeric or string array",
-            )
-    return tuple(int(n) for n in shape), np.dtype(dtype)
-
-
-def _check_dtype(key: str, dtype: np.dtype[Any], kinds: str, wanted: str) -> None:
-    if dtype.kind == "O":
-        return  # loading refuses it under allow_pickle=False; see _load
-    if dtype.kind not in kinds:
-        raise DatasetError.at([*_FILE, key], f"{key} has dtype {dtype}; it must hold {wanted}")
-
-
-def _check_string_bytes(key: str, shape: tuple[int, ...], dtype: np.dtype[Any], limit: int) -> None:
-    """Refuse, from the header, a string array whose decoded form is over ``limit`` bytes.
-
-    Every string of a numpy array takes the width of the longest; bytes ('S') count as what
-    they become once decoded, 4 bytes a character.
-    """
-    if dtype.kind not in "US":
-        return
-    chars = dtype.itemsize // 4 if dtype.kind == "U" else dtype.itemsize
-    decoded = 4 * chars * int(np.prod(shape, dtype=np.int64))
-    if decoded > limit:
-        raise DatasetError.at(
-            [*_FILE, key],
-            f"{key} holds strings {chars:,} characters wide, {decoded:,} bytes once loaded, "
-            f"over the limit of {limit:,} bytes for this dataset's size; save it with shorter "
-            f"strings{', or as integer class codes' if key == 'y' else ''}",
-            status=STATUS_TOO_LARGE,
-        )
-
-
-def _load(npz: Any, key: str, dtype: np.dtype[Any]) -> np.ndarray:
-    loc: Loc = [*_FILE, key]
-    if dtype.kind == "O":
-        # The refusal is numpy's: under allow_pickle=False it raises instead of unpickling.
-        with suppress(ValueError):
-            npz[key]
-        raise DatasetError.at(
-            loc,
-            f"{key} is an array of Python objects (dtype=object), which numpy stores as a pickle; "
-            "pickles are never loaded. Save a plain array instead, e.g. "
-            f"{key}.astype(str) or {key}.astype(float)",
-        )
-    with _reading(loc, f"array {key!r} is damaged"):
-        array = npz[key]
-    if not isinstance(array, np.ndarray):  # pragma: no cover - the header was a valid .npy one
-        raise DatasetError.at(loc, f"{key} is not a numpy array")
-    return array
-
-
 def _features(X: np.ndarray) -> np.ndarray:
     bad = first_nonfinite(X)
     if bad is not None:
@@ -236,27 +203,16 @@ def _features(X: np.ndarray) -> np.ndarray:
     return X32
 
 
-def _decode_strings(array: np.ndarray, key: str) -> np.ndarray:
-    """A bytes ('S') array as unicode; other arrays unchanged."""
-    if array.dtype.kind != "S":
-        return array
-    try:
-        return np.char.decode(array, "utf-8")
-    except UnicodeDecodeError:
-        pass
-    # Only now, on the error path, look for the culprit value by value.
-    for i, raw in enumerate(array.tolist()):
-        try:
-            raw.decode("utf-8")
-        except UnicodeDecodeError:
-            raise DatasetError.at(
-                [*_FILE, key, i], f"{key}[{i}] is not valid UTF-8 text: {raw[:40]!r}"
-            ) from None
-    raise AssertionError("decode failed but every value decodes")  # pragma: no cover
-
-
 def _target(y: np.ndarray, limits: IngestLimits) -> EncodedTarget:
-    y = _decode_strings(y, "y")
+    if y.ndim == 2 and y.shape[1] == 1:  # one column: the ordinary one-target case
+        y = y.ravel()
+    if y.ndim == 2:
+
+        def refuse_cell(i: int, j: int, problem: str) -> DatasetError:
+            return DatasetError.at([*_FILE, "y", i, j], f"y[{i}, {j}]: {problem}")
+
+        return classify_target_matrix(y, refuse=refuse_cell)
+    y = decode_strings(y, "y")
     bad = first_nonfinite(y)
     if bad is not None:
         (i,) = bad
@@ -270,23 +226,33 @@ def _target(y: np.ndarray, limits: IngestLimits) -> EncodedTarget:
     return classify_target(y, limits=limits, refuse=refuse)
 
 
-def _feature_names(array: np.ndarray, max_chars: int) -> list[str]:
-    names: list[str] = _decode_strings(array, "feature_names").tolist()
+def _weights(w: np.ndarray) -> np.ndarray:
+    def refuse(i: int | None, problem: str) -> DatasetError:
+        if i is None:
+            return DatasetError.at([*_FILE, "w"], f"w: {problem}")
+        return DatasetError.at([*_FILE, "w", i], f"w[{i}]: {problem}")
+
+    return check_weights(w, refuse=refuse)
+
+
+def _names(array: np.ndarray, key: str, limits: IngestLimits) -> list[str]:
+    names: list[str] = decode_strings(array, key).tolist()
+    max_chars = limits.max_name_chars
     problems = find_name_problems(names, max_chars)
     if problems:
         raise DatasetError(
             [
-                error([*_FILE, "feature_names", p.index], _name_message(p, names, max_chars))
+                error([*_FILE, key, p.index], _name_message(p, key, names, max_chars))
                 for p in problems
             ]
         )
     return names
 
 
-def _name_message(problem: NameProblem, names: list[str], max_chars: int) -> str:
+def _name_message(problem: NameProblem, key: str, names: list[str], max_chars: int) -> str:
     i = problem.index
     if problem.problem == "empty":
-        return f"feature_names[{i}] is empty"
+        return f"{key}[{i}] is empty"
     if problem.problem == "long":
-        return f"feature_names[{i}], {too_long(names[i], max_chars)}"
-    return f"feature_names[{i}] repeats feature_names[{problem.first_index}]: {quote(names[i])}"
+        return f"{key}[{i}], {too_long(names[i], max_chars)}"
+    return f"{key}[{i}] repeats {key}[{problem.first_index}]: {quote(names[i])}"

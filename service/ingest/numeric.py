@@ -36,6 +36,19 @@ def to_float32(a: np.ndarray) -> tuple[np.ndarray, tuple[int, ...] | None]:
     return np.ascontiguousarray(a, dtype=np.float32), None
 
 
+def beyond_float32(values: np.ndarray, what: str) -> tuple[tuple[int, ...], str] | None:
+    """The index of the first value of ``values`` (float64) that is not finite or not within
+    float32's range, in which models train, and what is wrong with it (``what``: "the
+    target", "a weight"); None when every value fits."""
+    bad = first_false(np.abs(values) <= FLOAT32_MAX)  # NaN fails this too
+    if bad is None:
+        return None
+    value = float(values[bad])
+    if not np.isfinite(value):
+        return bad, f"{describe_nonfinite(value)} is not allowed in {what}"
+    return bad, f"{value!r} is outside {FLOAT32_RANGE}, in which models are trained"
+
+
 def describe_nonfinite(value: float) -> str:
     """'NaN', 'inf' or '-inf'."""
     if np.isnan(value):

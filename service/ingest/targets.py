@@ -18,7 +18,7 @@ import numpy as np
 from .dataset import EncodedTarget
 from .errors import DatasetError, quote
 from .limits import IngestLimits
-from .numeric import FLOAT32_MAX, FLOAT32_RANGE, describe_nonfinite, first_false
+from .numeric import beyond_float32
 
 #: Integer targets with at most this many distinct values are classes; more is a quantity.
 MAX_CATEGORICAL_CLASSES = 100
@@ -70,16 +70,10 @@ def classify_target(
         if table.size <= MAX_CATEGORICAL_CLASSES:
             return _categorical(codes, table.tolist())
     values = y.astype(np.float64)
-    bad = first_false(np.abs(values) <= FLOAT32_MAX)  # NaN fails this too
+    bad = beyond_float32(values, "the target")
     if bad is not None:
-        (row,) = bad
-        value = float(values[row])
-        raise refuse(
-            row,
-            f"{describe_nonfinite(value)} is not allowed in the target"
-            if not np.isfinite(value)
-            else f"{value!r} is outside {FLOAT32_RANGE}, in which models are trained",
-        )
+        (row,), problem = bad
+        raise refuse(row, problem)
     return EncodedTarget(values, "continuous", None)
 
 

@@ -63,8 +63,14 @@ def _refuse(error: DatasetError) -> ApiError:
     return ApiError(error.status, str(error), errors=error.errors)
 
 
+def _form_text(form: Any, field: str, given: str | None) -> str | None:
+    """A query parameter, else the form field of the same name (CSV options come either way)."""
+    value = form.get(field)
+    return given or (value if isinstance(value, str) else None)
+
+
 async def _parse(
-    request: Request, target: str | None, limits: IngestLimits
+    request: Request, target: str | None, weights: str | None, limits: IngestLimits
 ) -> tuple[ParsedDataset, str | None, bytes]:
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     try:
@@ -81,8 +87,8 @@ async def _parse(
                     "the multipart body needs a file field named 'file'",
                     errors=[{"loc": ["body", "file"], "msg": "missing file"}],
                 )
-            form_target = form.get("target")
-            target = target or (form_target if isinstance(form_target, str) else None)
+            target = _form_text(form, "target", target)
+            weights = _form_text(form, "weights", weights)
             name = upload.filename
             check_dataset_name(
                 name,
@@ -96,9 +102,10 @@ async def _parse(
                 dataset = await run_in_threadpool(parse_npz_dataset, data, limits=limits)
             else:
                 dataset = await run_in_threadpool(
-                    parse_csv_dataset, data, target=target, limits=limits
+                    parse_csv_dataset, data, target=target, weights=weights, limits=limits
                 )
-            return dataset, name, data + (target or "").encode()
+            options = f"{target or ''}\x00{weights or ''}" if weights else target or ""
+            return dataset, name, data + options.encode()
     except DatasetError as error:
         raise _refuse(error) from None
     raise ApiError(
@@ -134,11 +141,22 @@ async def create_dataset(
     response: Response,
     store: StoreDep,
     settings: SettingsDep,
-    target: Annotated[str | None, Query(description="CSV target column (default: last)")] = None,
+    target: Annotated[
+        str | None,
+        Query(
+            description="CSV target column (default: the last one); several, separated by "
+            "commas, make a multi-column target.",
+            max_length=10_000,
+        ),
+    ] = None,
+    weights: Annotated[
+        str | None,
+        Query(description="CSV column of per-row sample weights.", max_length=1_000),
+    ] = None,
     idempotency_key: Annotated[str | None, Header()] = None,
 ) -> DatasetPublic:
     check_key(idempotency_key)
-    dataset, name, fingerprint_source = await _parse(request, target, _limits(settings))
+    dataset, name, fingerprint_source = await _parse(request, target, weights, _limits(settings))
     # Everything below talks to Redis (and hashes up to 64 MB): in a thread, off the event loop.
     earlier = await run_in_threadpool(
         replay, store, "datasets", idempotency_key, fingerprint_source, store.datasets.get
@@ -156,6 +174,9 @@ async def create_dataset(
             target_name=dataset.target_name,
             target_kind=dataset.target_kind,
             classes=dataset.classes,
+            w=dataset.weights,
+            target_names=dataset.target_names,
+            weights_column=dataset.weights_name,
         )
     )
     twin = await run_in_threadpool(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import re
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Request, Response, status
@@ -13,8 +12,10 @@ from mlpforge.queueing import send_training
 from service.access import GuardedRoute
 from service.admission import check_test_dataset, choose_task, resolve_params, runtime_limit
 from service.callbacks.policy import check_submission as check_callback
+from service.continuation import continued_job
 from service.deps import JobDep, QueueDep, SettingsDep, StoreDep
-from service.errors import RETRY_AFTER, ApiError, not_found, problem_response
+from service.errors import ApiError, invalid, not_found, problem_response
+from service.event_ids import STREAM_RESPONSES, After, LastEventId, resume_point
 from service.events import open_job_events
 from service.idempotent import bind, check_key, replay
 from service.listing import LIST_HELP, SortQuery, TagQuery, listing
@@ -38,8 +39,6 @@ log = logging.getLogger("mlpforge.api")
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"], route_class=GuardedRoute)
 
-EVENT_ID = re.compile(r"^\d{1,12}-\d{1,3}$")
-
 
 @router.post(
     "",
@@ -50,7 +49,8 @@ EVENT_ID = re.compile(r"^\d{1,12}-\d{1,3}$")
     responses={
         202: {"headers": LOCATION_HEADER},
         404: problem_response(
-            "The dataset or test dataset does not exist (or belongs to another tenant)."
+            "The dataset, test dataset or init model does not exist (or belongs to another "
+            "tenant)."
         ),
     },
 )
@@ -74,14 +74,23 @@ def create_job(
     dataset = store.datasets.get(body.dataset_id) if well_formed("ds", body.dataset_id) else None
     if dataset is None:
         raise not_found("dataset", body.dataset_id)
-    task = choose_task(body, dataset)
+    outputs = None
+    if body.init_model_id is None:
+        task = choose_task(body, dataset)
+    else:
+        model_id = body.init_model_id
+        parent = store.models.get(model_id) if well_formed("mdl", model_id) else None
+        if parent is None:
+            raise not_found("model", model_id)
+        body, task = continued_job(body, parent, dataset)
+        outputs = parent.n_outputs
     if body.test_dataset_id is not None:
         test_id = body.test_dataset_id
         test_dataset = store.datasets.get(test_id) if well_formed("ds", test_id) else None
         if test_dataset is None:
             raise not_found("test dataset", test_id)
         check_test_dataset(task, dataset, test_dataset)
-    params = resolve_params(body, task, dataset, settings)
+    params = resolve_params(body, task, dataset, settings, outputs=outputs)
     max_runtime = runtime_limit(body, settings)
     placement = place(
         store.client, body.device, refuse_gpu_without_worker=settings.refuse_gpu_without_worker
@@ -98,6 +107,7 @@ def create_job(
         name=body.name,
         tags=body.tags,
         test_dataset_id=body.test_dataset_id,
+        init_model_id=body.init_model_id,
         callback_url=body.callback_url,
         request_id=request_id_of(request),
     )
@@ -147,11 +157,21 @@ def list_jobs(
         str | None, Query(max_length=64, description="Only the jobs trained on this dataset.")
     ] = None,
     tag: TagQuery = None,
+    search_id: Annotated[
+        str | None, Query(max_length=64, description="Only the trials of this search.")
+    ] = None,
     sort: SortQuery = None,
     limit: Limit = 20,
     cursor: Cursor = None,
 ) -> Page[JobPublic]:
-    filters = {"status": status_filter, "dataset_id": dataset_id, "tag": tag}
+    if search_id is not None and not well_formed("srch", search_id):
+        raise invalid(["query", "search_id"], f"{search_id!r} is not a search id (srch_…)")
+    filters = {
+        "status": status_filter,
+        "dataset_id": dataset_id,
+        "tag": tag,
+        "search_id": search_id,
+    }
     return listing(
         sort,
         recent=lambda window: store.jobs.recent(window=window, **filters),
@@ -232,44 +252,14 @@ def get_job_metrics(job: JobDep, store: StoreDep) -> History:
     "/{job_id}/events",
     operation_id="stream_job_events",
     response_class=StreamingResponse,
-    responses={
-        200: {"content": {"text/event-stream": {}}, "description": "Server-sent events"},
-        429: problem_response(
-            "Too many requests, or this tenant already has MLPFORGE_MAX_STREAMS_PER_TENANT "
-            "event streams open.",
-            headers=RETRY_AFTER,
-        ),
-    },
+    responses=STREAM_RESPONSES,
 )
 async def stream_job_events(
     job: JobDep,
     store: StoreDep,
     request: Request,
-    last_event_id: Annotated[
-        str | None,
-        Header(
-            description="Resume after this event (browsers send it when they reconnect).",
-            json_schema_extra={"pattern": EVENT_ID.pattern},
-        ),
-    ] = None,
-    after: Annotated[
-        str | None,
-        Query(
-            description="Same as the Last-Event-ID header.",
-            json_schema_extra={"pattern": EVENT_ID.pattern},
-        ),
-    ] = None,
+    last_event_id: LastEventId = None,
+    after: After = None,
 ) -> Response:
-    # Checked here rather than by FastAPI's `pattern`, to answer with what an event id looks like.
-    for where, name, value in (
-        ("header", "Last-Event-ID", last_event_id),
-        ("query", "after", after),
-    ):
-        if value is not None and not EVENT_ID.match(value):
-            raise ApiError(
-                422,
-                f"{name} must look like '12-0' (the id of an event this stream sent)",
-                errors=[{"loc": [where, name], "msg": "malformed event id"}],
-            )
-    start = last_event_id or after
-    return await open_job_events(request, tenant=store.tenant, job=job, start=start or "0-0")
+    start = resume_point(last_event_id, after)
+    return await open_job_events(request, tenant=store.tenant, job=job, start=start)

@@ -9,7 +9,7 @@ import numpy as np
 from fastapi import APIRouter, Query, Request, Response, status
 from starlette.concurrency import run_in_threadpool
 
-from engine import FittedModel
+from engine import FittedModel, load_model
 from service.access import GuardedRoute, guard, tenant_of
 from service.deps import ModelCacheDep, ModelDep, StoreDep, get_async_redis
 from service.errors import ApiError, invalid, not_found, problem_response
@@ -96,9 +96,9 @@ async def cached_model(request: Request, tenant: str, model_id: str) -> FittedMo
         if blob is None:
             raise not_found("model", model_id)
         if len(blob) <= INLINE_BLOB_BYTES:
-            model = FittedModel.from_bytes(blob)
+            model = load_model(blob)
         else:
-            model = await run_in_threadpool(FittedModel.from_bytes, blob)
+            model = await run_in_threadpool(load_model, blob)
     cache.put(tenant, model_id, model)
     return model
 

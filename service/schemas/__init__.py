@@ -43,6 +43,8 @@ from service.schemas.jobs import JobCreate, JobErrorPublic, JobPublic, job_publi
 from service.schemas.models import ModelPublic, Prediction, PredictRequest, model_public
 from service.schemas.ops import Health, Readiness
 from service.schemas.problems import NotReady, Problem, ValidationIssue
+from service.schemas.search_create import SearchCreate
+from service.schemas.searches import SearchPublic, search_public
 
 __all__ = [
     "EXAMPLE_DATASET",
@@ -73,6 +75,8 @@ __all__ = [
     "Problem",
     "Readiness",
     "RegressionScores",
+    "SearchCreate",
+    "SearchPublic",
     "SplitScores",
     "Tag",
     "Tags",
@@ -83,4 +87,5 @@ __all__ = [
     "history_public",
     "job_public",
     "model_public",
+    "search_public",
 ]

@@ -25,15 +25,33 @@ class DatasetJSON(BaseModel):
 
     name: str | None = None
     features: list[list[float]] = Field(description="One row per sample, all of the same width.")
-    targets: list[float | int | str | bool] = Field(description="One target per row.")
+    targets: list[float | int | str | bool] | list[list[float]] = Field(
+        description="One target per row; or one row of numbers per sample, all of the same "
+        "width, for a multi-column target: 0/1 columns (one per label) are a multilabel target "
+        "(classification) or regression targets, other numbers multi-output regression."
+    )
     feature_names: list[str] | None = None
+    target_names: list[str] | None = Field(
+        None, description="Names of a multi-column target's columns (e.g. the labels)."
+    )
+    weights: list[float] | None = Field(
+        None,
+        description="One sample weight per row (finite, >= 0, not all 0): every job on this "
+        "dataset trains and is scored with them, as scikit-learn's sample_weight.",
+    )
 
 
 class DatasetUpload(BaseModel):
-    """A dataset file: CSV with a header row, or .npz holding X (2-D) and y (1-D)."""
+    """A dataset file: CSV with a header row, or .npz holding X (2-D) and y (1-D, or 2-D with one
+    column per target), optionally w (per-row sample weights), feature_names, target_names."""
 
     file: bytes = Field(json_schema_extra={"format": "binary"})
-    target: str | None = Field(None, description="CSV target column; default the last column.")
+    target: str | None = Field(
+        None,
+        description="CSV target column; default the last column. Several, separated by commas, "
+        "make a multi-column target.",
+    )
+    weights: str | None = Field(None, description="CSV column of per-row sample weights.")
 
 
 class DatasetPublic(BaseModel):
@@ -57,7 +75,22 @@ class DatasetPublic(BaseModel):
     n_distinct_targets: int = Field(
         description="Distinct target values (the classes, if classified)."
     )
-    sha256: str = Field(description="Of the stored features and targets.")
+    n_targets: int = Field(
+        1,
+        description="Target columns: more than 1 for a multi-column target (multilabel when "
+        "its values are 0/1 and the job's task is classification, else multi-output "
+        "regression).",
+    )
+    target_names: list[str] | None = Field(
+        None, description="A multi-column target's column names, when given."
+    )
+    has_weights: bool = Field(
+        False, description="Rows carry sample weights: jobs train and score with them."
+    )
+    weights_column: str | None = Field(
+        None, description="The CSV column the sample weights came from."
+    )
+    sha256: str = Field(description="Of the stored features, targets and weights.")
     created_at: str
 
 
@@ -72,6 +105,10 @@ def dataset_public(record: DatasetRecord) -> DatasetPublic:
         target_kind=record.target_kind,
         classes=record.classes,
         n_distinct_targets=record.n_distinct_targets,
+        n_targets=record.n_targets,
+        target_names=record.target_names,
+        has_weights=record.has_weights,
+        weights_column=record.weights_column,
         sha256=record.sha256,
         created_at=record.created_at,
     )

@@ -9,23 +9,38 @@ from store.records import Evaluation as StoredEvaluation
 _UNDEFINED = " Null when the split leaves it undefined."
 
 
+_WEIGHTED = (
+    "The scores weigh each row by its dataset's sample weight (as scikit-learn's metrics with "
+    "sample_weight); false: every row counts once."
+)
+
+
 class ClassificationScores(BaseModel):
     n_samples: int = Field(description="Rows scored.")
-    accuracy: float | None = Field(description="sklearn.metrics.accuracy_score.")
-    balanced_accuracy: float | None = Field(
-        description="balanced_accuracy_score: the mean recall of the classes present."
+    weighted: bool = Field(False, description=_WEIGHTED)
+    accuracy: float | None = Field(
+        description="sklearn.metrics.accuracy_score (multilabel: rows with every label right)."
     )
-    f1_macro: float | None = Field(description='f1_score(average="macro").')
-    log_loss: float | None = Field(description="log_loss over the model's classes.")
+    balanced_accuracy: float | None = Field(
+        description="balanced_accuracy_score: the mean recall of the classes present (null "
+        "for multilabel)."
+    )
+    f1_macro: float | None = Field(
+        description='f1_score(average="macro") (multilabel: over the labels).'
+    )
+    log_loss: float | None = Field(
+        description="log_loss over the model's classes (null for multilabel)."
+    )
     roc_auc: float | None = Field(
         None,
-        description="roc_auc_score of the second class's probability; binary problems only."
-        + _UNDEFINED,
+        description="roc_auc_score of the second class's probability; binary problems only "
+        "(multilabel: averaged over the labels)." + _UNDEFINED,
     )
 
 
 class RegressionScores(BaseModel):
     n_samples: int = Field(description="Rows scored.")
+    weighted: bool = Field(False, description=_WEIGHTED)
     rmse: float | None = Field(
         description="root_mean_squared_error, in the target's units (averaged over outputs)."
     )
@@ -46,6 +61,11 @@ class Evaluation(BaseModel):
     test: SplitScores | None = Field(
         None, description="The job's test_dataset_id, when it named one."
     )
+    held_out: SplitScores | None = Field(
+        None,
+        description="A cross-validated search trial: the fold it did not train on "
+        "(`fold`), what the search's objective is scored on.",
+    )
 
 
 def evaluation_public(stored: StoredEvaluation | None, task: str) -> Evaluation | None:
@@ -59,4 +79,9 @@ def evaluation_public(stored: StoredEvaluation | None, task: str) -> Evaluation 
 
     train = split("train")
     assert train is not None
-    return Evaluation(train=train, validation=split("validation"), test=split("test"))
+    return Evaluation(
+        train=train,
+        validation=split("validation"),
+        test=split("test"),
+        held_out=split("held_out"),
+    )

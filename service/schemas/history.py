@@ -17,7 +17,7 @@ _VAL_SCORE = "Accuracy (classification) or R² (regression) on the validation sp
 _VAL_SCORE += "(early stopping only)."
 _TRAIN_RMSE = "Regression only: the RMSE of the epoch's training predictions in the target's "
 _TRAIN_RMSE += "own units (as `loss`, at the weights each mini-batch saw; averaged over outputs)."
-_RATE = "The learning rate used during the epoch."
+_RATE = "The learning rate used during the epoch (null with solver lbfgs)."
 
 
 class EpochMetrics(BaseModel):
@@ -38,7 +38,7 @@ class HistoryEntry(BaseModel):
     val_loss: float | None = Field(None, description=_VAL_LOSS)
     val_score: float | None = Field(None, description=_VAL_SCORE)
     train_rmse: float | None = Field(None, description=_TRAIN_RMSE)
-    learning_rate: float = Field(description=_RATE)
+    learning_rate: float | None = Field(description=_RATE)  # None: lbfgs has no rate
     seconds: float = Field(description="Wall time of the epoch.")
 
 

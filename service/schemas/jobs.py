@@ -4,13 +4,22 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ModelWrapValidatorHandler,
+    PrivateAttr,
+    field_validator,
+    model_validator,
+)
 
 from engine import MLPParams
 from service.callbacks.target import MAX_URL_CHARS, parse_callback_url
 from service.schemas.common import Name, Tags
 from service.schemas.evaluation import Evaluation, evaluation_public
 from service.schemas.history import EpochMetrics, epoch_metrics
+from service.schemas.params import Params
 from store import JobRecord, JobStatus
 from store.records import CallbackStatus
 
@@ -38,7 +47,7 @@ class JobCreate(BaseModel):
     task: TaskName | None = Field(
         None, description="Default: classification for categorical targets, else regression."
     )
-    params: MLPParams = Field(
+    params: Params = Field(
         default_factory=MLPParams,
         description="scikit-learn MLPClassifier/MLPRegressor parameters; unknown keys are refused.",
     )
@@ -57,6 +66,20 @@ class JobCreate(BaseModel):
         description="A dataset of the same width (for classification, with classes the "
         "training data has) scored when the job succeeds: `evaluation.test`.",
     )
+    init_model_id: str | None = Field(
+        None,
+        max_length=64,
+        description="Continue training this model: its weights, its solver's state (Adam's "
+        "moments, the step count, the schedule) and its standardization. hidden_layer_sizes, "
+        "activation (and a regression loss) must be the model's or left out (then inherited); "
+        "max_iter counts this job's epochs. The dataset may differ if it is as wide and, for "
+        "classification, its classes are the model's (or some of them). The new model names "
+        "it as `parent_model_id`.",
+        examples=["mdl_0193a7b2c3d4e5f6a7b8c9d0"],
+    )
+    # The keys the request's params named (the rest are defaults): a continued job inherits
+    # the architecture it does not name.
+    _given_params: frozenset[str] = PrivateAttr(default_factory=frozenset)
     callback_url: str | None = Field(
         None,
         max_length=MAX_URL_CHARS,
@@ -74,6 +97,22 @@ class JobCreate(BaseModel):
         if value is not None:
             parse_callback_url(value)  # ValueError: a 422 naming callback_url
         return value
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _remember_given_params(
+        cls, data: Any, handler: ModelWrapValidatorHandler[JobCreate]
+    ) -> JobCreate:
+        job = handler(data)
+        params = data.get("params") if isinstance(data, dict) else None
+        if isinstance(params, dict):
+            job._given_params = frozenset(params)
+        return job
+
+    @property
+    def given_params(self) -> frozenset[str]:
+        """The parameter names the request gave (the others are defaults)."""
+        return self._given_params
 
     @field_validator("params", mode="before")
     @classmethod
@@ -101,6 +140,11 @@ class CallbackPublic(BaseModel):
     last_error: str | None = Field(None, description="Why the last attempt failed.")
 
 
+class FoldPublic(BaseModel):
+    k: int = Field(description="Folds of the search's cross-validation.")
+    index: int = Field(description="The fold held out (0-based): evaluation.held_out.")
+
+
 class JobPublic(BaseModel):
     """A training job as the API shows it."""
 
@@ -112,6 +156,9 @@ class JobPublic(BaseModel):
     epoch: int = Field(description="Finished epochs.")
     dataset_id: str
     test_dataset_id: str | None = None
+    init_model_id: str | None = Field(
+        None, description="The model this job continues training (its model's parent)."
+    )
     task: TaskName
     params: dict[str, Any] = Field(
         description="The resolved parameters: every default filled in, 'auto' resolved."
@@ -147,6 +194,10 @@ class JobPublic(BaseModel):
     request_id: str | None = Field(
         None, description="The X-Request-ID of the request that created the job (in the logs)."
     )
+    search_id: str | None = Field(None, description="The search this job is a trial of.")
+    fold: FoldPublic | None = Field(
+        None, description="A cross-validated trial: the fold it is scored on (`held_out`)."
+    )
     created_at: str
     started_at: str | None = None
     finished_at: str | None = None
@@ -160,6 +211,7 @@ def job_public(job: JobRecord) -> JobPublic:
         epoch=job.epoch,
         dataset_id=job.dataset_id,
         test_dataset_id=job.test_dataset_id,
+        init_model_id=job.init_model_id,
         task=job.task,
         params=job.params,
         metrics=epoch_metrics(job.metrics),
@@ -178,6 +230,8 @@ def job_public(job: JobRecord) -> JobPublic:
         callback_url=job.callback_url,
         callback=None if job.callback is None else CallbackPublic(**job.callback.model_dump()),
         request_id=job.request_id,
+        search_id=job.search_id,
+        fold=None if job.fold is None else FoldPublic(k=job.fold.k, index=job.fold.index),
         created_at=job.created_at,
         started_at=job.started_at,
         finished_at=job.finished_at,

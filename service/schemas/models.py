@@ -25,8 +25,26 @@ class ModelPublic(BaseModel):
     classes: list[Label] | None = Field(
         None, description="Classification: the labels predictions are drawn from."
     )
+    multilabel: bool = Field(
+        False,
+        description="A multilabel classifier: predictions are 0/1 rows, one column per label "
+        "(`classes` are the label indices, `target_names` their names when the dataset gave "
+        "them).",
+    )
+    n_targets: int = Field(
+        1, description="Columns of a prediction: labels (multilabel) or regression targets."
+    )
+    target_names: list[str] | None = Field(
+        None, description="The names of the training dataset's target columns, when given."
+    )
     hidden_layer_sizes: list[int]
     activation: str
+    params: dict[str, Any] | None = Field(
+        None, description="The resolved parameters it was trained with."
+    )
+    parent_model_id: str | None = Field(
+        None, description="The model it continued training from (its job's init_model_id)."
+    )
     n_parameters: int = Field(description="Weights and biases.")
     metrics: EpochMetrics = Field(description="The last epoch's.")
     evaluation: Evaluation | None = Field(
@@ -49,8 +67,13 @@ def model_public(model: ModelRecord) -> ModelPublic:
         n_features=model.n_features,
         feature_names=model.feature_names,
         classes=model.classes,
+        multilabel=model.multilabel,
+        n_targets=model.n_outputs if model.multilabel or model.task == "regression" else 1,
+        target_names=model.target_names,
         hidden_layer_sizes=model.hidden_layer_sizes,
         activation=model.activation,
+        params=model.params,
+        parent_model_id=model.parent_model_id,
         n_parameters=model.n_parameters,
         metrics=epoch_metrics(model.metrics) or EpochMetrics(),
         evaluation=evaluation_public(model.evaluation, model.task),
@@ -73,6 +96,15 @@ class PredictRequest(BaseModel):
 
 
 class Prediction(BaseModel):
-    predictions: list[Any]
-    probabilities: list[list[float]] | None = None
-    classes: list[Any] | None = None
+    predictions: list[Any] = Field(
+        description="One per row: the label (classification), 0/1 per label (multilabel: a "
+        "row of `classes`' length), the value (regression) or one value per target."
+    )
+    probabilities: list[list[float]] | None = Field(
+        None,
+        description="Classification: per row, each class's probability (multilabel: each "
+        "label's own probability, independent of the others).",
+    )
+    classes: list[Any] | None = Field(
+        None, description="The classes, in the order of `probabilities` (multilabel: 0..k-1)."
+    )

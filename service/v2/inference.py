@@ -11,6 +11,7 @@ from engine import FittedModel
 from service.errors import invalid
 from service.exports.signature import label_dtype, output_specs
 from service.metrics.instruments import observe_prediction
+from service.prediction import predicted_labels
 from service.v2.tensors import Request, encode_response, input_matrix, parse_request
 
 
@@ -21,8 +22,8 @@ def output_values(model: FittedModel, X: np.ndarray) -> dict[str, np.ndarray]:
             assert model.classes_ is not None
             probabilities = model.predict_proba(X)
             _finite(probabilities)
-            labels = model.classes_[np.argmax(probabilities, axis=1)]
-            dtype = label_dtype(model.classes_)
+            labels = predicted_labels(model, probabilities)
+            dtype = np.dtype(np.int64) if model.multilabel else label_dtype(model.classes_)
             if dtype is not str:
                 labels = labels.astype(dtype)
             return {"label": labels, "probabilities": probabilities}

@@ -7,12 +7,21 @@ from typing import Any
 import numpy as np
 import pytest
 
-from engine import EngineError, FitCancelled, FittedModel, MLPParams, ModelFormatError, Trainer
-from engine.container import pack, unpack
+from engine import (
+    EngineError,
+    FitCancelled,
+    FittedModel,
+    MLPParams,
+    ModelFormatError,
+    Trainer,
+    dump_model,
+    load_model,
+)
+from engine.blob import pack, unpack
 
 
 def _weights(model: FittedModel) -> list[np.ndarray]:
-    return [a for layer in model._layers for a in layer]
+    return [a for layer in model.weights() for a in layer]
 
 
 def _fit_with_checkpoints(
@@ -124,7 +133,7 @@ def test_resume_refuses_other_data_or_bad_blobs(blobs, linear) -> None:  # type:
     with pytest.raises(ModelFormatError):
         Trainer.resume(X, y, blob[: len(blob) // 2])
     with pytest.raises(ModelFormatError, match="not an mlpforge checkpoint"):
-        Trainer.resume(X, y, FittedModel.from_bytes(_model_blob(X, y)).to_bytes())
+        Trainer.resume(X, y, dump_model(load_model(_model_blob(X, y))))
     arrays, doc = unpack(blob, "checkpoint")
     arrays["params"] = arrays["params"].copy()
     arrays["params"][0] = np.nan
@@ -137,7 +146,7 @@ def test_resume_refuses_other_data_or_bad_blobs(blobs, linear) -> None:  # type:
 
 def _model_blob(X: Any, y: Any) -> bytes:
     params = MLPParams(hidden_layer_sizes=(4,), random_state=0, max_iter=1)
-    return Trainer(X, y, task="classification", params=params).run().to_bytes()
+    return dump_model(Trainer(X, y, task="classification", params=params).run())
 
 
 def test_checkpoint_never_pickles(blobs) -> None:  # type: ignore[no-untyped-def]

@@ -18,7 +18,7 @@ P = MLPParams(hidden_layer_sizes=(3,), max_iter=2, random_state=0)
     "X,y,task,message",
     [
         (np.zeros(5), np.zeros(5), "regression", "^X: expected a 2-D"),
-        (np.zeros((1, 3)), np.zeros(1), "regression", "^X: need at least 2 samples"),
+        (np.zeros((0, 3)), np.zeros(0), "regression", "^X: need at least 1 sample"),
         (np.zeros((4, 0)), np.zeros(4), "regression", "^X: need at least 1 feature"),
         (np.array([[1.0, np.nan], [0, 1]]), np.zeros(2), "regression", "^X: .*finite"),
         (np.array([[1.0, np.inf], [0, 1]]), np.zeros(2), "regression", "^X: .*finite"),
@@ -27,7 +27,8 @@ P = MLPParams(hidden_layer_sizes=(3,), max_iter=2, random_state=0)
         (np.zeros((4, 2)), np.array(["a", "b", "c", "d"]), "regression", "^y: .*numeric"),
         (np.zeros((4, 2)), np.array([1.0, np.nan, 0, 0]), "regression", "^y: .*finite"),
         (np.zeros((4, 2)), np.ones(4), "classification", "^y: .*at least 2 classes"),
-        (np.zeros((4, 2)), np.zeros((4, 2)), "classification", "^y: .*one label per sample"),
+        (np.zeros((4, 2)), np.zeros((4, 2, 1)), "classification", "^y: .*one label per sample"),
+        (np.zeros((4, 2)), np.full((4, 2), 2), "classification", "^y: .*indicator matrix"),
         (
             np.zeros((4, 2)),
             np.array(["a", 1, "b", 2], dtype=object),
@@ -115,7 +116,7 @@ def test_split_sizes_and_disjointness() -> None:
 
 
 def _weights(model: FittedModel) -> list[np.ndarray]:
-    return [a for layer in model._layers for a in layer]
+    return [a for layer in model.weights() for a in layer]
 
 
 def _codes(labels: np.ndarray) -> tuple[np.ndarray, list[Any]]:

@@ -75,3 +75,18 @@ def test_codes_of_another_dataset_map_onto_the_models_classes() -> None:
         model_codes(classes, np.array([0]), ["dog"])
     with pytest.raises(ValueError, match="does not know"):
         model_codes(classes, np.array(["dog"]), None)
+
+
+def test_multilabel_scores_are_scikit_learns() -> None:
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(160, 4))
+    Y = (X[:, :3] + rng.normal(0, 0.5, (160, 3)) > 0).astype(int)
+    model = fit(X, Y, task="classification", params=MLPParams(**SMALL))  # type: ignore[arg-type]
+    got = score(model, X, Y, np.arange(0, 160, 2))
+    truth, pred = Y[::2], model.predict(X[::2])
+    assert got["accuracy"] == pytest.approx(sk.accuracy_score(truth, pred), abs=1e-12)
+    assert got["f1_macro"] == pytest.approx(sk.f1_score(truth, pred, average="macro"), abs=1e-12)
+    assert got["roc_auc"] == pytest.approx(
+        sk.roc_auc_score(truth, model.predict_proba(X[::2])), abs=1e-9
+    )
+    assert got["balanced_accuracy"] is None and got["log_loss"] is None

@@ -17,6 +17,9 @@ HEADS = [
     ("squared_error", "identity", 2),
     ("absolute_error", "identity", 2),
     ("huber", "identity", 2),
+    ("poisson", "exp", 1),
+    ("poisson", "exp", 2),
+    ("log_loss", "logistic", 3),  # multilabel: one logistic unit per label
 ]
 PENALTIES = [(0.0, 0.0), (0.3, 0.0), (0.0, 0.2), (0.3, 0.2)]
 KINKED = {"relu", "leaky_relu", "elu"}
@@ -26,7 +29,9 @@ def _targets(rng: np.random.Generator, output: str, k: int, n: int) -> np.ndarra
     if output == "softmax":
         return np.eye(k)[rng.integers(0, k, n)]
     if output == "logistic":
-        return rng.integers(0, 2, (n, 1)).astype(np.float64)
+        return rng.integers(0, 2, (n, k)).astype(np.float64)
+    if output == "exp":
+        return rng.poisson(2.0, (n, k)).astype(np.float64)  # counts, zeros included
     return rng.normal(0.0, 2.0, (n, k))
 
 
@@ -74,26 +79,40 @@ def _kink_margin(net: Network, x: np.ndarray) -> float:
 
 def _residual_margin(net: Network, x: np.ndarray, y: np.ndarray) -> float:
     """Distance of the residuals from the kinks of |r| (0) and of huber (+-1)."""
+    if net.head.output_activation != "identity":
+        return np.inf  # smooth everywhere
     r = np.abs(predict_output(np, net.layers(), net.activation, "identity", x) - y)
     return float(min(r.min(), np.abs(r - HUBER_DELTA).min()))
 
 
-def _loss(net: Network, x: np.ndarray, y: np.ndarray, dropout_seed: int | None) -> float:
+def _loss(
+    net: Network,
+    x: np.ndarray,
+    y: np.ndarray,
+    dropout_seed: int | None,
+    w: np.ndarray | None = None,
+) -> float:
     rng = None if dropout_seed is None else np.random.default_rng(dropout_seed)
-    return net.train_batch(x, y, rng)
+    return float(net.train_batch(x, y, rng, w))
 
 
-def _check(net: Network, x: np.ndarray, y: np.ndarray, dropout_seed: int | None = None) -> float:
-    _loss(net, x, y, dropout_seed)
+def _check(
+    net: Network,
+    x: np.ndarray,
+    y: np.ndarray,
+    dropout_seed: int | None = None,
+    w: np.ndarray | None = None,
+) -> float:
+    _loss(net, x, y, dropout_seed, w)
     analytic = net.grads.copy()
     numeric = np.zeros_like(analytic)
     h = 1e-6
     for i in range(net.params.size):
         keep = net.params[i]
         net.params[i] = keep + h
-        up = _loss(net, x, y, dropout_seed)
+        up = _loss(net, x, y, dropout_seed, w)
         net.params[i] = keep - h
-        down = _loss(net, x, y, dropout_seed)
+        down = _loss(net, x, y, dropout_seed, w)
         net.params[i] = keep
         numeric[i] = (up - down) / (2 * h)
     return float(np.linalg.norm(analytic - numeric) / np.linalg.norm(analytic + numeric))
@@ -108,12 +127,34 @@ def test_gradient_matches_finite_differences(
     for seed in range(20):
         net, x, y = _network(activation, loss, output, k, alpha, l1, seed=seed)
         if (activation not in KINKED or _kink_margin(net, x) > 1e-3) and (
-            output != "identity" or _residual_margin(net, x, y) > 1e-3
+            _residual_margin(net, x, y) > 1e-3
         ):
             break
     else:
         pytest.fail("no draw keeps the pre-activations and residuals away from the kinks")
     assert _check(net, x, y) < 1e-6
+
+
+@pytest.mark.parametrize("alpha,l1", [(0.0, 0.0), (0.3, 0.2)])
+@pytest.mark.parametrize("loss,output,k", HEADS)
+def test_weighted_gradient_matches_finite_differences(
+    loss: str, output: str, k: int, alpha: float, l1: float
+) -> None:
+    """Sample weights as scikit-learn's: sum(w loss) / sum(w), penalties / sum(w)."""
+    for seed in range(20):
+        net, x, y = _network("tanh", loss, output, k, alpha, l1, seed=seed)
+        if _residual_margin(net, x, y) > 1e-3:
+            break
+    w = np.random.default_rng(5).uniform(0.0, 3.0, (x.shape[0], 1))
+    assert _check(net, x, y, w=w) < 1e-6
+
+
+def test_weights_of_one_are_no_weights() -> None:
+    net, x, y = _network("relu", "log_loss", "softmax", 3, 0.1, 0.0)
+    plain = float(net.train_batch(x, y))
+    grads = net.grads.copy()
+    assert float(net.train_batch(x, y, None, np.ones((x.shape[0], 1)))) == pytest.approx(plain)
+    np.testing.assert_allclose(net.grads, grads, rtol=1e-12)
 
 
 @pytest.mark.parametrize("activation", ["tanh", "relu", "gelu"])

@@ -3,21 +3,22 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 from typing import Any
 
+import numpy as np
 import pytest
 from pydantic import BaseModel, TypeAdapter, ValidationError
 from sklearn.neural_network import MLPClassifier
 
-from engine import MLPParams, count_parameters
-from engine.params import DESCRIPTIONS
+from engine import MLPParams, ParamError, count_parameters
 
 
 def test_defaults_are_scikit_learns() -> None:
     ours = MLPParams().to_dict()
     theirs = MLPClassifier().get_params()
     shared = set(ours) & set(theirs)
-    assert len(shared) == 20
+    assert len(shared) == 21
     for name in shared:
         expected = theirs[name]
         if name == "hidden_layer_sizes":
@@ -39,7 +40,7 @@ def test_extras_defaults() -> None:
         ("hidden_layer_sizes", (2.5,)),
         ("hidden_layer_sizes", "10"),
         ("activation", "softplus"),
-        ("solver", "lbfgs"),
+        ("solver", "newton"),
         ("alpha", -0.1),
         ("alpha", float("nan")),
         ("batch_size", 0),
@@ -56,7 +57,7 @@ def test_extras_defaults() -> None:
         ("momentum", 1.5),
         ("nesterovs_momentum", 1),
         ("early_stopping", None),
-        ("validation_fraction", 0.0),
+        ("validation_fraction", -0.1),
         ("validation_fraction", 1.0),
         ("beta_1", 1.0),
         ("beta_2", -0.1),
@@ -70,11 +71,18 @@ def test_extras_defaults() -> None:
         ("standardize", "no"),
         ("loss", "hinge"),
         ("restore_best_weights", "x"),
+        ("max_iter", 5.0),
+        ("max_fun", 0),
+        ("n_iter_no_change", float("nan")),
+        ("n_iter_no_change", "never"),
+        ("dtype", "float16"),
+        ("dtype", "int32"),
     ],
 )
 def test_bad_value_raises_value_error_naming_the_field(field: str, value: Any) -> None:
-    with pytest.raises(ValueError, match=f"^{field}: "):
+    with pytest.raises(ParamError, match=f"^{field}: ") as info:
         MLPParams(**{field: value})
+    assert isinstance(info.value, ValueError) and info.value.field == field
 
 
 def test_zero_units_message() -> None:
@@ -125,13 +133,59 @@ def test_dict_round_trip_and_unknown_keys() -> None:
         MLPParams.from_dict({**d, "bogus": 1})
 
 
-def test_frozen_and_described() -> None:
+def test_frozen() -> None:
     p = MLPParams()
     with pytest.raises(dataclasses.FrozenInstanceError):
         p.alpha = 1.0  # type: ignore[misc]
-    names = {f.name for f in dataclasses.fields(MLPParams)}
-    assert names == set(DESCRIPTIONS) == set(MLPParams.descriptions())
-    assert all(MLPParams.descriptions().values())
+
+
+def test_every_field_has_a_constraint() -> None:
+    from engine.params import PARAMETER_CONSTRAINTS
+
+    assert set(PARAMETER_CONSTRAINTS) == {f.name for f in dataclasses.fields(MLPParams)}
+
+
+@pytest.mark.parametrize(
+    "field,value,expected",
+    [
+        ("max_iter", np.int64(5), 5),
+        ("batch_size", np.int32(16), 16),
+        ("hidden_layer_sizes", np.array([4, 3]), (4, 3)),
+        ("hidden_layer_sizes", [np.int64(4)], (4,)),
+        ("alpha", np.float32(0.5), 0.5),
+        ("alpha", np.int64(1), 1.0),
+        ("shuffle", np.bool_(False), False),
+        ("random_state", np.uint32(7), 7),
+        ("n_iter_no_change", float("inf"), float("inf")),
+        ("n_iter_no_change", np.inf, float("inf")),
+        ("n_iter_no_change", "inf", float("inf")),
+        ("dtype", np.float64, "float64"),
+        ("dtype", np.dtype("float32"), "float32"),
+        ("validation_fraction", 0.0, 0.0),
+    ],
+)
+def test_numpy_values_are_accepted_as_plain_python(field: str, value: Any, expected: Any) -> None:
+    """scikit-learn accepts numpy scalars (GridSearchCV hands them out); the engine keeps them
+    as plain Python, so the params stay JSON-ready."""
+    got = getattr(MLPParams(**{field: value}), field)
+    assert got == expected and type(got) is type(expected)
+    json.dumps(MLPParams(**{field: value}).to_dict())
+
+
+def test_infinite_patience_round_trips_through_json() -> None:
+    p = MLPParams(n_iter_no_change=float("inf"))
+    d = json.loads(json.dumps(p.to_dict(), allow_nan=False))
+    assert d["n_iter_no_change"] == "inf" and MLPParams.from_dict(d) == p
+
+
+def test_resolve_lbfgs_and_dtype() -> None:
+    p = MLPParams(solver="lbfgs", early_stopping=True, batch_size=16).resolve("regression", 90)
+    assert p.batch_size == 90 and p.early_stopping is False and p.restore_best_weights is False
+    assert p.dtype == "float64" and MLPParams().resolve("regression", 9).dtype == "float32"
+    assert MLPParams(solver="lbfgs", dtype="float32").resolve("regression", 9).dtype == "float32"
+    with pytest.raises(ParamError, match=r"^dropout: "):
+        MLPParams(solver="lbfgs", dropout=0.5).resolve("classification", 10)
+    assert MLPParams(loss="poisson").resolve("regression", 10).loss == "poisson"
 
 
 class _Job(BaseModel):
@@ -146,7 +200,6 @@ def test_pydantic_validates_it_as_a_field() -> None:
             _Job.model_validate({"params": bad})
     schema = TypeAdapter(MLPParams).json_schema()
     assert schema["additionalProperties"] is False
-    assert schema["properties"]["alpha"]["description"] == DESCRIPTIONS["alpha"]
 
 
 def test_count_parameters() -> None:

@@ -21,6 +21,7 @@ from sklearn.preprocessing import StandardScaler
 
 from engine import MLPParams, Trainer, fit
 from engine.metrics import accuracy, r2
+from tests.engine.sklearn_start import sklearn_initial_weights
 
 SEEDS = range(8)
 
@@ -99,16 +100,7 @@ def test_same_initial_weights_give_scikit_learns_trajectory(solver: str) -> None
     trainer = Trainer(
         X, y, task="classification", params=MLPParams(**kw, standardize=False), dtype=np.float64
     )
-    draw = np.random.RandomState(0)  # scikit-learn's _init_coef, layer by layer
-    for (fan_in, fan_out), ws, bs in zip(
-        trainer.layout.shapes,
-        trainer.layout.weight_slices(),
-        trainer.layout.bias_slices(),
-        strict=True,
-    ):
-        bound = np.sqrt(6 / (fan_in + fan_out))
-        trainer.net.params[ws] = draw.uniform(-bound, bound, (fan_in, fan_out)).ravel()
-        trainer.net.params[bs] = draw.uniform(-bound, bound, fan_out)
+    sklearn_initial_weights(trainer, 0)
     model = trainer.run()
     np.testing.assert_allclose([h["loss"] for h in model.history], ref.loss_curve_, rtol=1e-12)
     for (w, b), cw, cb in zip(model.layers(), ref.coefs_, ref.intercepts_, strict=True):

@@ -9,8 +9,9 @@ from typing import Any
 import numpy as np
 import pytest
 
-from engine import FittedModel, MLPParams, ModelFormatError, fit
-from engine.container import METADATA_KEY, pack, unpack
+from engine import FittedModel, MLPParams, ModelFormatError, dump_model, fit, load_model
+from engine.blob import METADATA_KEY, pack, unpack
+from engine.serialization import model_metadata
 
 PARAMS = MLPParams(hidden_layer_sizes=(6, 5), random_state=0, max_iter=5)
 
@@ -23,14 +24,14 @@ def model(blobs) -> FittedModel:  # type: ignore[no-untyped-def]
 
 def test_round_trip_gives_identical_predictions(model, blobs, linear) -> None:  # type: ignore[no-untyped-def]
     X, _ = blobs
-    again = FittedModel.from_bytes(model.to_bytes())
+    again = load_model(dump_model(model))
     assert np.array_equal(again.predict_proba(X), model.predict_proba(X))
     assert np.array_equal(again.predict(X), model.predict(X))
     assert again.classes_ is not None and again.classes_.dtype == model.classes_.dtype  # type: ignore[union-attr]
     assert again.history == model.history and again.params == model.params
     Xr, yr = linear
     reg = fit(Xr, np.column_stack([yr, yr]), task="regression", params=PARAMS)
-    reg2 = FittedModel.from_bytes(reg.to_bytes())
+    reg2 = load_model(dump_model(reg))
     assert np.array_equal(reg2.predict(Xr), reg.predict(Xr))
     assert reg2.y_mean_ is not None and reg2.y_mean_.shape == (2,)
 
@@ -39,24 +40,25 @@ def test_round_trip_gives_identical_predictions(model, blobs, linear) -> None:  
 def test_label_types_survive(labels: list[Any], blobs) -> None:  # type: ignore[no-untyped-def]
     X, _ = blobs
     y = np.array(labels)[np.arange(120) % len(labels)]
-    m = FittedModel.from_bytes(fit(X, y, task="classification", params=PARAMS).to_bytes())
+    m = load_model(dump_model(fit(X, y, task="classification", params=PARAMS)))
     assert m.classes_ is not None
     assert m.classes_.tolist() == sorted(set(labels))
     assert m.classes_.dtype == y.dtype and m.predict(X).dtype == y.dtype
 
 
 def test_metadata_is_json_and_inside_the_header(model) -> None:  # type: ignore[no-untyped-def]
-    meta = model.metadata()
+    meta = model_metadata(model)
     json.dumps(meta)
     assert meta["classes"] == ["ant", "bee", "cat"] and meta["n_features"] == 5
     assert meta["hidden_layer_sizes"] == [6, 5] and meta["n_parameters"] == model.n_parameters
     assert set(meta["versions"]) >= {"numpy", "safetensors", "mlpforge", "python"}
-    blob = model.to_bytes()
+    blob = dump_model(model)
     (n,) = struct.unpack("<Q", blob[:8])
     header = json.loads(blob[8 : 8 + n])
     doc = json.loads(header["__metadata__"][METADATA_KEY])
     assert doc["task"] == "classification" and doc["format"] == "mlpforge-model"
-    assert set(header) - {"__metadata__"} == {
+    assert doc["version"] == 2 and doc["training"]["solver"] == "adam"
+    weights = {
         "layers.0.weight",
         "layers.0.bias",
         "layers.1.weight",
@@ -66,6 +68,14 @@ def test_metadata_is_json_and_inside_the_header(model) -> None:  # type: ignore[
         "x_mean",
         "x_scale",
     }
+    assert set(header) - {"__metadata__"} == weights | {
+        "training.optimizer.m",
+        "training.optimizer.v",
+    }
+    lean = dump_model(model, training_state=False)
+    (n,) = struct.unpack("<Q", lean[:8])
+    assert set(json.loads(lean[8 : 8 + n])) - {"__metadata__"} == weights
+    assert load_model(lean).training is None
 
 
 def test_exposes_what_onnx_export_needs(model) -> None:  # type: ignore[no-untyped-def]
@@ -103,11 +113,11 @@ def _tamper(blob: bytes, change: Any) -> bytes:
 )
 def test_bad_files_are_refused_clearly(model, change, message) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(ModelFormatError, match=message):
-        FittedModel.from_bytes(_tamper(model.to_bytes(), change))
+        load_model(_tamper(dump_model(model), change))
 
 
 def test_corrupt_bytes_are_refused(model) -> None:  # type: ignore[no-untyped-def]
-    blob = model.to_bytes()
+    blob = dump_model(model)
     for bad in (
         b"",
         b"abc",
@@ -117,9 +127,9 @@ def test_corrupt_bytes_are_refused(model) -> None:  # type: ignore[no-untyped-de
         struct.pack("<Q", 10) + b"{not json}",
     ):
         with pytest.raises(ModelFormatError):
-            FittedModel.from_bytes(bad)
+            load_model(bad)
     with pytest.raises(ModelFormatError, match="expected bytes"):
-        FittedModel.from_bytes("text")  # type: ignore[arg-type]
+        load_model("text")  # type: ignore[arg-type]
 
 
 def test_predict_checks_width_and_values(model, blobs) -> None:  # type: ignore[no-untyped-def]

@@ -42,7 +42,7 @@ def test_learns_classification_and_regression(blobs, linear) -> None:  # type: i
     X, y = linear
     r = fit(X, y, task="regression", params=MLPParams(**{**SMALL, "max_iter": 200}))
     assert r2(y, r.predict(X)) > 0.95
-    assert r.predict(X).dtype == np.float64 and r.predict(X).shape == (100,)
+    assert r.predict(X).dtype == np.float32 and r.predict(X).shape == (100,)  # training dtype
 
 
 def test_binary_and_multi_target(linear) -> None:  # type: ignore[no-untyped-def]

@@ -195,3 +195,42 @@ def test_invalid_parameters_name_themselves(linear) -> None:
         MLPRegressor(solver="newton").fit(X, y)
     with pytest.raises(ValueError, match="'dropout' parameter"):
         MLPRegressor(dropout=1.0).fit(X, y)
+
+
+def test_feature_names_from_a_dataframe(linear) -> None:
+    pd = pytest.importorskip("pandas")
+    X, y = linear
+    frame = pd.DataFrame(X, columns=["a", "b", "c", "d"])
+    reg = MLPRegressor(hidden_layer_sizes=(3,), max_iter=2).fit(frame, y)
+    np.testing.assert_array_equal(reg.feature_names_in_, ["a", "b", "c", "d"])
+    with pytest.warns(UserWarning, match="feature names"):
+        reg.predict(X)
+
+
+def test_multilabel_targets(blobs) -> None:
+    X, labels = blobs
+    Y = np.column_stack([labels == "ant", labels != "cat", X[:, 0] > 0]).astype(int)
+    clf = MLPClassifier(hidden_layer_sizes=(8,), learning_rate_init=0.01, random_state=0)
+    clf.fit(X, Y)
+    reference = SkClassifier(hidden_layer_sizes=(8,), max_iter=1).fit(X, Y)
+    np.testing.assert_array_equal(clf.classes_, reference.classes_)
+    assert clf.out_activation_ == reference.out_activation_ == "logistic"
+    assert clf.predict(X).shape == Y.shape and set(np.unique(clf.predict(X))) <= {0, 1}
+    assert clf.predict_proba(X).shape == Y.shape
+    assert clf.score(X, Y) > 0.5  # subset accuracy
+
+
+def test_poisson_loss(linear) -> None:
+    X, _ = linear
+    rng = np.random.default_rng(0)
+    counts = rng.poisson(np.exp(0.5 * X[:, 0]))
+    reg = MLPRegressor(loss="poisson", hidden_layer_sizes=(6,), max_iter=100, random_state=0)
+    reg.fit(X, counts)
+    assert reg.out_activation_ == "exp"
+    assert (reg.predict(X) > 0).all()
+
+
+def test_lbfgs_warns_in_its_own_words(linear) -> None:
+    X, y = linear
+    with pytest.warns(ConvergenceWarning, match="lbfgs failed to converge after 3 iteration"):
+        MLPRegressor(solver="lbfgs", hidden_layer_sizes=(4,), max_iter=3).fit(X, y)

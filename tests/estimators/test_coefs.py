@@ -9,6 +9,7 @@ from scipy.special import expit, softmax
 
 from engine import MLPParams, fit
 from mlpforge.estimators import MLPClassifier, MLPRegressor
+from mlpforge.estimators._layers import fold, unfold
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -102,3 +103,12 @@ def test_multi_output_targets_are_folded_per_output(linear) -> None:
     assert reg.predict(X).shape == (X.shape[0], 2) and reg.n_outputs_ == 2
     out = forward(reg.coefs_, reg.intercepts_, X, "relu")
     np.testing.assert_allclose(out, reg.predict(X), rtol=1e-9, atol=1e-6)
+
+
+def test_unfold_inverts_fold(linear) -> None:
+    X, y = linear
+    reg = MLPRegressor(hidden_layer_sizes=(5,), max_iter=5, random_state=0).fit(X, y)
+    model = reg._engine_model
+    for (w, b), (w0, b0) in zip(unfold(model, fold(model)), model.weights(), strict=True):
+        np.testing.assert_allclose(w, w0, rtol=1e-12, atol=1e-14)
+        np.testing.assert_allclose(b, b0, rtol=1e-12, atol=1e-12)

@@ -12,7 +12,7 @@ import redis
 import skops.io as sio
 from fastapi.testclient import TestClient
 
-from engine import FittedModel
+from engine import FittedModel, load_model
 from store import Store
 from tests.e2e.helpers import assert_problem
 from tests.trained_models import ACTIVATIONS, features, publish, train
@@ -169,7 +169,7 @@ def test_export_formats_and_ids_are_checked(
 ) -> None:
     model_id = publish(store, train("binary"))
     blob = download(client, model_id, "safetensors", "application/octet-stream")
-    assert FittedModel.from_bytes(blob).n_features_in_ == 3
+    assert load_model(blob).n_features_in_ == 3
     answer = client.get(f"/v1/models/{model_id}/export", params={"format": "pickle"})
     assert_problem(answer, 422, "format")
     someone_else = publish(Store(redis_client, store.tenant + "x"), train("binary"))

@@ -356,7 +356,9 @@ def test_predict_bodies_against_real_models(fuzz: Fuzz, which: str) -> None:
         operation.as_strategy(generation_mode=GenerationMode.POSITIVE, path_parameters=ids),
         operation.as_strategy(generation_mode=GenerationMode.NEGATIVE, path_parameters=ids),
         rows.flatmap(
-            lambda inputs: operation.as_strategy(path_parameters=ids, body={"inputs": inputs})
+            lambda inputs: operation.as_strategy(
+                path_parameters=ids, body={"inputs": inputs}, media_type="application/json"
+            )
         ),
     )
     seen: set[int] = set()

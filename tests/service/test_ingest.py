@@ -774,9 +774,9 @@ def test_npz_float32_overflow_and_nan_target() -> None:
             "X has no feature columns (shape (3, 0))",
         ),
         (
-            {"X": np.zeros((3, 2)), "y": np.zeros((3, 1))},
+            {"X": np.zeros((3, 2)), "y": np.zeros((3, 2, 1))},
             ["file", "y"],
-            "y must be 1-D, got shape (3, 1); use y.ravel()",
+            "y must be 1-D (one target) or 2-D (one column per target), got shape (3, 2, 1)",
         ),
         (
             {"X": np.zeros((3, 2)), "y": np.zeros(4)},

@@ -159,7 +159,7 @@ def test_the_work_of_one_epoch_is_bounded(redis_url: str, tenant: str, settings:
 @pytest.mark.parametrize(
     ("rows", "classes", "params", "loc", "fragments"),
     [
-        (3, 3, {"early_stopping": True}, "validation_fraction", ["each of the 3 classes"]),
+        (3, 3, {"early_stopping": True}, "validation_fraction", ["holds out 1", "at least 2"]),
         (
             10,
             None,
@@ -167,7 +167,13 @@ def test_the_work_of_one_epoch_is_bounded(redis_url: str, tenant: str, settings:
             "validation_fraction",
             ["leaves none for training"],
         ),
-        (1, None, {}, "dataset_id", ["1 row", "at least 2"]),
+        (
+            5,
+            2,
+            {"early_stopping": True, "validation_fraction": 0.7},
+            "validation_fraction",
+            ["each of the 2 classes"],
+        ),
     ],
 )
 def test_jobs_that_cannot_succeed_are_refused_at_submission(
@@ -265,6 +271,7 @@ def test_every_v1_route_checks_the_key_before_the_body(client: TestClient) -> No
         "dataset_id": "ds_" + "0" * 24,
         "job_id": "job_" + "0" * 24,
         "model_id": "mdl_" + "0" * 24,
+        "search_id": "srch_" + "0" * 24,
     }
     operations = [
         (method, path.format(**fake))

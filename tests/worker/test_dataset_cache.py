@@ -30,7 +30,8 @@ def test_the_same_dataset_is_read_once_and_stays_read_only(store: Store) -> None
     first = _dataset(store, 0)
     arrays = cache.arrays(store, first)
     assert arrays is not None
-    X, y = arrays
+    X, y, w = arrays
+    assert w is None  # no sample weights: nothing more was read
     assert X.shape == (20, 3) and X.dtype == np.float32 and y.shape == (20,)
     assert not X.flags.writeable  # a view of the stored bytes, shared by every job
     assert cache.arrays(store, first) is arrays

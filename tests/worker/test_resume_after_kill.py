@@ -11,7 +11,7 @@ import pytest
 import redis
 from fastapi.testclient import TestClient
 
-from engine import FittedModel
+from engine import load_model
 from mlpforge.redis_server import RedisServer
 from mlpforge.settings import Settings
 from service.app import create_app
@@ -46,7 +46,7 @@ def _dataset(client: TestClient) -> str:
 
 def _weights(client: TestClient, model_id: str) -> list[tuple[np.ndarray, np.ndarray]]:
     blob = client.get(f"/v1/models/{model_id}/export").content
-    return FittedModel.from_bytes(blob).layers()
+    return load_model(blob).layers()
 
 
 def test_sigkill_mid_fit_then_resume_is_exact(

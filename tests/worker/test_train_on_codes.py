@@ -7,7 +7,7 @@ import orjson
 import pytest
 import redis
 
-from engine import FittedModel, MLPParams
+from engine import FittedModel, MLPParams, load_model
 from mlpforge.settings import Settings
 from service.ingest import IngestLimits, parse_json_dataset
 from store import Store
@@ -59,7 +59,7 @@ def _run(store: Store, settings: Settings, dataset_id: str, task: str) -> tuple[
     assert done.model_id is not None
     blob = store.models.blob(done.model_id)
     assert blob is not None
-    return FittedModel.from_bytes(blob), done.model_id
+    return load_model(blob), done.model_id
 
 
 def test_string_labels_stored_as_codes_come_back_as_labels(

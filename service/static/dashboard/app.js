@@ -7,6 +7,7 @@ import { datasetView, datasetsView } from "./views/datasets.js";
 import { jobView } from "./views/job.js";
 import { jobsView } from "./views/jobs.js";
 import { modelView, modelsView } from "./views/models.js";
+import { searchView, searchesView } from "./views/searches.js";
 
 const ROUTES = [
   [/^#?\/?$/, jobsView, "jobs"],
@@ -17,6 +18,8 @@ const ROUTES = [
   [/^#\/datasets\/([\w-]+)$/, datasetView, "datasets"],
   [/^#\/models$/, modelsView, "models"],
   [/^#\/models\/([\w-]+)$/, modelView, "models"],
+  [/^#\/searches$/, searchesView, "searches"],
+  [/^#\/searches\/([\w-]+)$/, searchView, "searches"],
 ];
 
 const viewRoot = document.getElementById("view");

@@ -7,7 +7,6 @@ plain JSON. Every failure to read is a ``ModelFormatError``.
 from __future__ import annotations
 
 import json
-import math
 import struct
 from typing import Any
 
@@ -82,17 +81,6 @@ def check_names(arrays: dict[str, np.ndarray], expected: set[str], what: str) ->
         raise ModelFormatError(f"{what}: tensor(s) missing: {', '.join(missing)}")
     if extra:
         raise ModelFormatError(f"{what}: unexpected tensor(s): {', '.join(extra)}")
-
-
-def encode_float(x: float | None) -> float | str | None:
-    """JSON has no inf/nan; keep them as strings."""
-    if x is None or math.isfinite(x):
-        return x
-    return repr(float(x))
-
-
-def decode_float(x: float | str | None) -> float | None:
-    return None if x is None else float(x)
 
 
 def encode_classes(classes: np.ndarray | None) -> dict[str, Any] | None:
