@@ -27,11 +27,13 @@ def _identity(xp: ModuleType, z: Array, tmp: Array) -> None:
 
 
 def _logistic(xp: ModuleType, z: Array, tmp: Array) -> None:
-    # 0.5 * (1 + tanh(z / 2)) cannot overflow, unlike 1 / (1 + exp(-z))
-    z *= 0.5
-    xp.tanh(z, out=z)
-    z += 1.0
-    z *= 0.5
+    # exp(-log(1 + exp(-z))), as scipy's expit: it cannot overflow, unlike 1 / (1 + exp(-z)),
+    # and keeps its relative precision for very negative z, where 0.5 * (1 + tanh(z / 2))
+    # rounds to exactly 0 below z ≈ -38 (and a log loss of that is infinite).
+    xp.negative(z, out=z)
+    xp.logaddexp(0.0, z, out=z)
+    xp.negative(z, out=z)
+    xp.exp(z, out=z)
 
 
 def _tanh(xp: ModuleType, z: Array, tmp: Array) -> None:

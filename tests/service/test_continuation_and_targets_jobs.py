@@ -8,13 +8,18 @@ from typing import Any
 
 import numpy as np
 import pytest
+import redis
 from fastapi.testclient import TestClient
 from sklearn import metrics as sk
 
 from engine import load_model
 from mlpforge.settings import Settings
+from service.app import create_app
+from store import Store
+from store.datasets import class_table
 from tests.e2e.helpers import assert_problem
 from tests.service.jobs_helpers import blobs, submit, train, upload
+from worker.fit import trainer_for
 
 SMALL = {"hidden_layer_sizes": [6], "max_iter": 4, "random_state": 0}
 
@@ -248,3 +253,68 @@ def test_a_deleted_parent_fails_the_job_by_name(
     done = train(client, settings, tenant, job["id"])
     assert done["status"] == "failed" and done["error"]["type"] == "ModelMissing", done
     assert parent in done["error"]["message"]
+
+
+def test_an_lbfgs_iteration_is_bounded_as_an_epoch_is(tenant: str, settings: Settings) -> None:
+    """One lbfgs "epoch" is one full-batch evaluation: the same bound on its work."""
+    tight = settings.model_copy(update={"max_epoch_work": 1e7})
+    with TestClient(create_app(tight), raise_server_exceptions=False) as client:
+        client.headers["Authorization"] = f"Bearer key-{tenant}"
+        X, y = blobs(400)
+        dataset = upload(client, X, y)
+        for hidden, status in (([4], 202), ([512, 512], 422)):
+            params = {"solver": "lbfgs", "hidden_layer_sizes": hidden}
+            answer = client.post("/v1/jobs", json={"dataset_id": dataset["id"], "params": params})
+            assert answer.status_code == status, answer.text
+        assert "MLPFORGE_MAX_EPOCH_WORK" in answer.text
+
+
+class _WorkerDied(Exception):
+    """Stands for a SIGKILL: the attempt stops with its checkpoint written."""
+
+
+def test_a_continued_job_resumes_from_its_checkpoint_without_its_parent(
+    client: TestClient, settings: Settings, tenant: str, redis_client: redis.Redis
+) -> None:
+    """A worker dies two epochs into a continued job; the next attempt resumes from the job's
+    own checkpoint (the parent is gone by then) and ends on the uninterrupted run's weights."""
+    X, y = blobs(90)
+    dataset = upload(client, X, y)
+    parent = _model(client, settings, tenant, dataset["id"], params={**SMALL, "shuffle": False})
+    params = {"max_iter": 5, "shuffle": False, "random_state": 0}
+    twin = train(
+        client,
+        settings,
+        tenant,
+        submit(client, dataset["id"], init_model_id=parent, params=params)["id"],
+    )
+    job_id = submit(client, dataset["id"], init_model_id=parent, params=params)["id"]
+
+    store = Store(redis_client, tenant)
+    job = store.jobs.start(job_id, lease_secs=60)  # attempt 1, as a worker takes it
+    arrays = store.datasets.arrays(job.dataset_id)
+    record = store.datasets.get(job.dataset_id)
+    assert arrays is not None and record is not None
+    trainer = trainer_for(store, job, arrays.per_row(), class_table(record, arrays.y), None)
+
+    def on_epoch(report: Any) -> None:
+        store.jobs.record_epoch(
+            job_id, attempt=1, entry=dict(report), progress=0.0, checkpoint=trainer.checkpoint()
+        )
+        if report["epoch"] == 2:
+            raise _WorkerDied
+
+    with pytest.raises(_WorkerDied):
+        trainer.run(on_epoch=on_epoch)
+    store.client.delete(store.keys.job_lease(job_id))  # its lease lapses
+    assert client.delete(f"/v1/models/{parent}").status_code == 204
+
+    done = train(client, settings, tenant, job_id)
+    assert done["status"] == "succeeded", done
+    assert [h["epoch"] for h in client.get(f"/v1/jobs/{job_id}/metrics").json()["history"]] == [
+        1, 2, 3, 4, 5
+    ]  # fmt: skip
+    resumed = load_model(client.get(f"/v1/models/{done['model_id']}/export").content)
+    uninterrupted = load_model(client.get(f"/v1/models/{twin['model_id']}/export").content)
+    for a, b in zip(resumed.coefs_, uninterrupted.coefs_, strict=True):
+        np.testing.assert_array_equal(a, b)

@@ -58,7 +58,7 @@ export function datasetsView(root, _id, context) {
             h("td", { class: "name" }, h("a", { href: `#/datasets/${encodeURIComponent(dataset.id)}` }, datasetTitle(dataset)), h("small", { class: "muted" }, ` ${shortId(dataset.id)}`)),
             h("td", { class: "num" }, num(dataset.n_samples)),
             h("td", { class: "num" }, num(dataset.n_features)),
-            h("td", {}, dataset.target_kind === "categorical" ? `${dataset.classes?.length ?? "?"} classes` : "continuous"),
+            h("td", {}, dataset.n_targets > 1 ? `${dataset.n_targets} targets${dataset.target_kind === "categorical" ? " (0/1)" : ""}` : dataset.target_kind === "categorical" ? `${dataset.classes?.length ?? "?"} classes` : "continuous"),
             h("td", {}, time(dataset.created_at)),
             h("td", {}, h("a", { href: `#/datasets/${encodeURIComponent(dataset.id)}` }, "preview · train")),
           ),
