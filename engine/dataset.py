@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from engine.architecture import n_outputs_for
+from engine.feature_rows import FeatureRows
 from engine.params import MLPParams, Task
 from engine.preprocessing import column_stats, one_hot
 from engine.splitting import train_validation_split
@@ -51,7 +52,7 @@ class PreparedData:
     n_features: int
     n_outputs: int
     classes: np.ndarray | None
-    X_train: Array  # standardized, dtype, on the device
+    X_train: FeatureRows  # stored dtype on the device, standardized per batch
     Y_train: Array  # one-hot / 0-1 columns / (standardized) targets, dtype, on the device
     X_val: Array | None
     Y_val: Array | None
@@ -119,21 +120,30 @@ def prepare(
             n, params.validation_fraction, split_rng, labels
         )
 
-    scaled = params.standardize if keep is None else keep.x_mean is not None
-    X_train = _rows(X, train_idx, dtype, copy=scaled)
     if keep is not None:
         x_mean, x_scale = keep.x_mean, keep.x_scale
     elif params.standardize:
-        mean, scale = column_stats(X_train, _subset(weights, train_idx))
+        # Over the training rows' values in the training dtype, as a converted copy had them.
+        mean, scale = column_stats(
+            X, _subset(weights, train_idx), rows=train_idx, via=np.dtype(dtype)
+        )
         x_mean, x_scale = mean.astype(dtype), scale.astype(dtype)
     else:
         x_mean = x_scale = None
     if x_mean is not None and x_scale is not None:
         x_mean, x_scale = x_mean.astype(dtype), x_scale.astype(dtype)
-        _standardize_inplace(X_train, x_mean, x_scale)
+    # X stays as stored; each batch is converted and standardized as it is read.
+    X_train = FeatureRows(
+        xp,
+        xp.asarray(np.ascontiguousarray(X)),
+        None if train_idx is None else xp.asarray(train_idx),
+        None if x_mean is None else xp.asarray(x_mean),
+        None if x_scale is None else xp.asarray(x_scale),
+        dtype,
+    )
     X_val = None
     if val_idx is not None:
-        X_val = _rows(X, val_idx, dtype, copy=True)
+        X_val = _rows(X, val_idx, dtype)
         if x_mean is not None and x_scale is not None:
             _standardize_inplace(X_val, x_mean, x_scale)
 
@@ -170,7 +180,7 @@ def prepare(
         n_features=X.shape[1],
         n_outputs=n_outputs,
         classes=classes,
-        X_train=xp.asarray(X_train),
+        X_train=X_train,
         Y_train=xp.asarray(Y_train),
         X_val=None if X_val is None else xp.asarray(X_val),
         Y_val=None if Y_val is None else xp.asarray(Y_val),
@@ -209,12 +219,8 @@ def _onto_model(
     return keep.classes, onto_classes(classes, targets, keep.classes)
 
 
-def _rows(X: np.ndarray, idx: np.ndarray | None, dtype: Any, *, copy: bool) -> np.ndarray:
+def _rows(X: np.ndarray, idx: np.ndarray, dtype: Any) -> np.ndarray:
     """X[idx] as a C-contiguous ``dtype`` array, gathered in chunks (no full-size temporary)."""
-    if idx is None:
-        if copy:
-            return np.array(X, dtype=dtype, order="C", copy=True)
-        return np.ascontiguousarray(X, dtype=dtype)
     out = np.empty((idx.shape[0], X.shape[1]), dtype=dtype)
     rows = max(1, _CHUNK_ELEMENTS // max(1, X.shape[1]))
     for start in range(0, idx.shape[0], rows):

@@ -101,12 +101,13 @@ def train_epoch(trainer: Trainer, hooks: Hooks) -> tuple[float, float | None]:
         rows = stop - start
         wb = None
         if order is None:
-            xb, yb = data.X_train[start:stop], data.Y_train[start:stop]
+            xb = data.X_train.span(start, stop, trainer._xbuf)
+            yb = data.Y_train[start:stop]
             if weights is not None:
                 wb = weights[start:stop]
         else:
             idx = order[start:stop]
-            xb = take_rows(xp, data.X_train, idx, trainer._xbuf[:rows])
+            xb = data.X_train.take(idx, trainer._xbuf)
             yb = take_rows(xp, data.Y_train, idx, trainer._ybuf[:rows])
             if weights is not None and wbuf is not None:
                 wb = take_rows(xp, weights, idx, wbuf[:rows])

@@ -70,7 +70,12 @@ class FullBatchLoss:
             weights = None if data.W_train is None else data.W_train[start:stop]
             yb = data.Y_train[start:stop]
             loss = net.train_batch(
-                data.X_train[start:stop], yb, None, weights, norm=self.norm, penalties=False
+                data.X_train.span(start, stop, trainer._xbuf),
+                yb,
+                None,
+                weights,
+                norm=self.norm,
+                penalties=False,
             )
             if i == 0:
                 self.gradient[...] = net.grads

@@ -9,33 +9,48 @@ import numpy as np
 _CHUNK_ELEMENTS = 1 << 19  # bounds the float64 temporaries of the statistics (4 MiB)
 
 
-def column_stats(X: np.ndarray, weights: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+def column_stats(
+    X: np.ndarray,
+    weights: np.ndarray | None = None,
+    *,
+    rows: np.ndarray | None = None,
+    via: np.dtype[Any] | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
     """Per-column mean and standard deviation in float64, computed in row chunks; with
     ``weights``, weighted (as StandardScaler's sample_weight), so that a row of weight 2 counts
     as that row twice, in the statistics as in the loss.
 
+    ``rows``: only these rows of X (``weights`` then has one per row named). ``via``: the
+    statistics of X's values once converted to this dtype (the training dtype), chunk by chunk,
+    without a converted copy of X.
+
     A constant column gets scale 1 (as scikit-learn's StandardScaler), so it maps to 0 instead of
     dividing by zero.
     """
-    n = X.shape[0]
-    rows = max(1, _CHUNK_ELEMENTS // max(1, X.shape[1]))
+    n = X.shape[0] if rows is None else rows.shape[0]
+    step = max(1, _CHUNK_ELEMENTS // max(1, X.shape[1]))
+
+    def chunk_at(start: int) -> np.ndarray:
+        part = X[start : start + step] if rows is None else X[rows[start : start + step]]
+        return part if via is None else part.astype(via, copy=False)
+
     total = np.zeros(X.shape[1], dtype=np.float64)
-    for start in range(0, n, rows):
-        chunk = X[start : start + rows]
+    for start in range(0, n, step):
+        chunk = chunk_at(start)
         if weights is None:
             total += chunk.sum(axis=0, dtype=np.float64)
         else:
-            total += weights[start : start + rows] @ chunk.astype(np.float64)
+            total += weights[start : start + step] @ chunk.astype(np.float64)
     count = n if weights is None else float(weights.sum())
     mean = total / count
     sq = np.zeros_like(mean)
-    for start in range(0, n, rows):
-        dev = X[start : start + rows].astype(np.float64)
+    for start in range(0, n, step):
+        dev = chunk_at(start).astype(np.float64)
         dev -= mean
         if weights is None:
             sq += np.einsum("ij,ij->j", dev, dev)
         else:
-            sq += np.einsum("i,ij,ij->j", weights[start : start + rows], dev, dev)
+            sq += np.einsum("i,ij,ij->j", weights[start : start + step], dev, dev)
     scale = np.sqrt(sq / count)
     constant = scale <= 10 * np.finfo(np.float64).eps * np.maximum(np.abs(mean), 1e-300)
     scale[constant] = 1.0

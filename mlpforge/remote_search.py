@@ -19,7 +19,6 @@ scipy.stats ``uniform``, ``loguniform`` and ``randint`` distributions.
 
 from __future__ import annotations
 
-import contextlib
 import time
 from typing import Any
 
@@ -27,7 +26,8 @@ import numpy as np
 from sklearn.base import BaseEstimator, clone
 from sklearn.utils.validation import check_is_fitted
 
-from mlpforge.client import Client, MlpforgeError, Search
+from mlpforge.client import Client, Search
+from mlpforge.remote._data import uploaded
 
 __all__ = ["RemoteSearchCV"]
 
@@ -148,22 +148,16 @@ class RemoteSearchCV(BaseEstimator):
         return {key: value for key, value in body.items() if value is not None}
 
     def fit(self, X: Any, y: Any, sample_weight: Any = None) -> RemoteSearchCV:
-        X = np.asarray(X)
+        X, y = np.asarray(X), np.asarray(y)
         with self._client() as client:
-            dataset = client.upload_dataset(X, np.asarray(y), sample_weight=sample_weight)
-            search: Search | None = None
-            try:
-                search = client.create_search(self._body(dataset.id))
+            with uploaded(client, X, y, keep=self.keep_data, sample_weight=sample_weight) as upload:
+                upload.work = search = client.create_search(self._body(upload.dataset.id))
                 self.search_id_ = search.id
-                search = self._wait(client, search)
-            finally:
-                if not self.keep_data and (search is None or search.finished):
-                    with contextlib.suppress(MlpforgeError):
-                        client.delete_dataset(dataset.id)
+                upload.work = search = self._wait(client, search)
             if search.status != "succeeded":
                 error = search.to_dict().get("error") or {}
                 raise RuntimeError(f"search {search.id} {search.status}: {error.get('message')}")
-            self._read_results(search, X, np.asarray(y), client)
+            self._read_results(search, X, y, client)
         return self
 
     def _wait(self, client: Client, search: Search) -> Search:

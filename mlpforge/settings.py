@@ -16,6 +16,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from mlpforge.callback_config import AllowedHost, parse_callback_hosts, parse_callback_secrets
 from mlpforge.tenants import tenant_pairs
+from store.blobs import S3Options, parse_blob_url
 
 KIB = 1024
 MIB = 1024 * KIB
@@ -36,14 +37,17 @@ class Settings(BaseSettings):
     api_keys: str | None = None
 
     # ---- request size ------------------------------------------------------------------
-    # Uploads and predictions (the routes that carry data).
+    # Predictions and JSON dataset bodies (the routes that carry data).
     max_body_bytes: int = Field(64 * MIB, gt=0)
+    # Dataset files (multipart CSV or .npz): read without becoming Python objects, so they may
+    # be larger — a covertype-sized float64 .npz is 251 MB.
+    max_upload_bytes: int = Field(256 * MIB, gt=0)
     # Every other body: a job request, a cancel... is a few KB.
     max_request_bytes: int = Field(64 * KIB, gt=0)
     max_predict_rows: int = Field(100_000, gt=0)
 
     # ---- datasets ----------------------------------------------------------------------
-    max_dataset_cells: int = Field(20_000_000, gt=0)
+    max_dataset_cells: int = Field(100_000_000, gt=0)
     # Class labels: longer ones are refused at upload, as are more distinct classes.
     max_label_chars: int = Field(256, gt=0)
     max_classes: int = Field(1000, ge=2)
@@ -94,6 +98,17 @@ class Settings(BaseSettings):
     # Short, so that an API call answers 503 within ~2 s while Redis is unreachable.
     redis_timeout_secs: float = Field(0.9, gt=0)
 
+    # ---- blobs (store.blobs) ----------------------------------------------------------
+    # Where datasets' arrays, models' weights and checkpoints are kept: "redis" (beside the
+    # state), "file:///shared/folder" (mounted on every host) or "s3://bucket/prefix".
+    blob_url: str = "redis"
+    # An S3-compatible endpoint (MinIO, Ceph, R2...) and its credentials; unset: AWS's, or the
+    # AWS_* environment variables. An http:// endpoint is allowed (a private network).
+    s3_endpoint_url: str | None = None
+    s3_region: str | None = None
+    s3_access_key_id: str | None = None
+    s3_secret_access_key: str | None = Field(None, repr=False)
+
     # ---- logs (mlpforge.logging_setup) ------------------------------------------------------
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
     # text for people at a terminal (`make run`); json, one object per line, for collectors
@@ -121,6 +136,20 @@ class Settings(BaseSettings):
     def api_key_table(self) -> dict[str, str]:
         """key → tenant; empty in open mode."""
         return parse_api_keys(self.api_keys) if self.api_keys else {}
+
+    @field_validator("blob_url")
+    @classmethod
+    def _blob_url_well_formed(cls, raw: str) -> str:
+        parse_blob_url(raw)
+        return raw.strip() or "redis"
+
+    def s3_options(self) -> S3Options:
+        return S3Options(
+            endpoint_url=self.s3_endpoint_url,
+            region=self.s3_region,
+            access_key_id=self.s3_access_key_id,
+            secret_access_key=self.s3_secret_access_key,
+        )
 
     @field_validator("log_level", mode="before")
     @classmethod

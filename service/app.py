@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from mlpforge import __version__
+from mlpforge.blob_config import blob_store
 from mlpforge.queueing import make_celery
 from mlpforge.settings import Settings, get_settings
 from service.access_log import AccessLogMiddleware
@@ -77,6 +78,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redirect_slashes=False,
     )
     app.state.settings = settings
+    app.state.blobs = blob_store(settings)  # None: datasets and models are kept in Redis
     # Both pools bounded: a burst waits up to redis_pool_timeout_secs for a connection (then
     # 503 "busy") instead of opening one per request.
     app.state.redis = connect(
@@ -110,7 +112,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(
         BodyLimitMiddleware,
         limits=BodyLimits(
-            data_bytes=settings.max_body_bytes, request_bytes=settings.max_request_bytes
+            data_bytes=settings.max_body_bytes,
+            request_bytes=settings.max_request_bytes,
+            upload_bytes=settings.max_upload_bytes,
         ),
     )
     app.add_middleware(V2ErrorMiddleware)  # /v2 errors also carry V2's {"error": ...}

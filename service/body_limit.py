@@ -1,9 +1,10 @@
 """Refuse request bodies that no route should parse, while they stream in.
 
-* Size, by route: the routes that carry data (dataset uploads, predictions) take up to
-  MLPFORGE_MAX_BODY_BYTES; every other body (a job request is a few KB) up to
-  MLPFORGE_MAX_REQUEST_BYTES. A larger `Content-Length` is refused at once; a body without
-  one is counted as it arrives and refused the moment it passes the limit → 413.
+* Size, by route: dataset files (multipart CSV or .npz) take up to MLPFORGE_MAX_UPLOAD_BYTES;
+  the other routes that carry data (JSON datasets, predictions) up to MLPFORGE_MAX_BODY_BYTES;
+  every other body (a job request is a few KB) up to MLPFORGE_MAX_REQUEST_BYTES. A larger
+  `Content-Length` is refused at once; a body without one is counted as it arrives and refused
+  the moment it passes the limit → 413.
 * Encoding: a compressed body (`Content-Encoding: gzip`, ...) or a UTF-16/32 one (a byte-order
   mark or NUL bytes where JSON's first characters are) is refused → 415, rather than parsed
   into a 422 about surrogates or invalid JSON.
@@ -22,6 +23,9 @@ from service.errors import problem
 # POST routes whose bodies are data, measured in megabytes rather than kilobytes: uploads,
 # and predictions (/v1 predict, the V2 protocol's infer).
 DATA_ROUTES = re.compile(r"^/v1/(datasets|models/[^/]+/predict)$|^/v2/models/[^/]+/infer$")
+# Files sent there (CSV, .npz) are never turned into Python objects cell by cell, unlike a JSON
+# body: they have a limit of their own, MLPFORGE_MAX_UPLOAD_BYTES.
+UPLOAD_ROUTE = "/v1/datasets"
 _UTF16_32_BOMS = (b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff")
 
 
@@ -33,10 +37,15 @@ class BodyRefused(HTTPException):
 class BodyLimits:
     data_bytes: int
     request_bytes: int
+    # Dataset files (multipart uploads to /v1/datasets); by default those follow data_bytes.
+    upload_bytes: int | None = None
 
-    def for_request(self, method: str, path: str) -> tuple[int, str]:
+    def for_request(self, method: str, path: str, media_type: bytes = b"") -> tuple[int, str]:
         """The limit and the setting that sets it."""
         if method == "POST" and DATA_ROUTES.match(path):
+            is_file = path == UPLOAD_ROUTE and media_type == b"multipart/form-data"
+            if is_file and self.upload_bytes is not None:
+                return self.upload_bytes, "MLPFORGE_MAX_UPLOAD_BYTES"
             return self.data_bytes, "MLPFORGE_MAX_BODY_BYTES"
         return self.request_bytes, "MLPFORGE_MAX_REQUEST_BYTES"
 
@@ -81,12 +90,12 @@ class BodyLimitMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit, setting = self.limits.for_request(scope["method"], scope["path"])
+        media_type = (_header(scope, b"content-type") or b"").split(b";")[0].strip().lower()
+        limit, setting = self.limits.for_request(scope["method"], scope["path"], media_type)
         refusal = self._refusal_from_headers(scope, limit, setting)
         if refusal is not None:
             await problem(refusal.status_code, refusal.detail)(scope, receive, send)
             return
-        media_type = (_header(scope, b"content-type") or b"").split(b";")[0].strip().lower()
         is_json = media_type == b"application/json" or media_type.endswith(b"+json")
         received = 0
         response_started = False

@@ -39,7 +39,12 @@ async def get_store(request: Request) -> Store:
     # Async, as every /v1 request runs it: a plain `def` would first wait for a thread.
     client: redis.Redis = request.app.state.redis
     settings: Settings = request.app.state.settings
-    return Store(client, tenant_of(request), job_retention_secs=settings.job_retention_secs)
+    return Store(
+        client,
+        tenant_of(request),
+        job_retention_secs=settings.job_retention_secs,
+        blobs=request.app.state.blobs,
+    )
 
 
 async def get_queue(request: Request) -> Celery:

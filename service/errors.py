@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from engine.errors import ParamError
+from store.blobs import BlobStoreError
 from store.connection import PoolExhausted
 
 log = logging.getLogger(__name__)
@@ -232,6 +233,16 @@ def install_error_handlers(app: FastAPI) -> None:
             507,
             "the store (Redis) is full: nothing was saved; delete unused datasets and models, "
             "or ask the operator to give Redis more memory",
+        )
+
+    @app.exception_handler(BlobStoreError)
+    async def _blobs_down(_: Request, exc: Exception) -> JSONResponse:
+        # The message names the blob and the store, never a credential.
+        log.warning("blob store unavailable: %s", exc)
+        return problem(
+            503,
+            "the blob store (MLPFORGE_BLOB_URL) is unavailable; retry shortly",
+            headers={"Retry-After": "2"},
         )
 
     @app.exception_handler(Exception)

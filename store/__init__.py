@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import redis
 
+from store.blobs import ExternalBlobs
 from store.datasets import Datasets
 from store.idempotency import Idempotency, IdempotencyConflict
 from store.jobs import Jobs, LeaseHeld, StaleWorker, TooManyActiveJobs, TransitionRefused
@@ -28,12 +29,15 @@ class Store:
     """Everything one tenant can see, bound to one Redis client.
 
     ``job_retention_secs``: how long a finished job's history and events are kept (0: for
-    ever); whoever finishes jobs (a worker, a cancel) passes the setting.
+    ever); whoever finishes jobs (a worker, a cancel) passes the setting. ``blobs``: the
+    process's blob store (MLPFORGE_BLOB_URL), None when Redis holds the blobs.
     """
 
     client: redis.Redis
     tenant: str
     job_retention_secs: int = 0
+    # Where datasets' arrays, models' weights and checkpoints go (store.blobs); None: Redis.
+    blobs: ExternalBlobs | None = None
 
     @property
     def keys(self) -> TenantKeys:
@@ -41,15 +45,15 @@ class Store:
 
     @property
     def datasets(self) -> Datasets:
-        return Datasets(self.client, self.keys)
+        return Datasets(self.client, self.keys, self.blobs)
 
     @property
     def jobs(self) -> Jobs:
-        return Jobs(self.client, self.keys, self.job_retention_secs)
+        return Jobs(self.client, self.keys, self.job_retention_secs, self.blobs)
 
     @property
     def models(self) -> Models:
-        return Models(self.client, self.keys)
+        return Models(self.client, self.keys, self.blobs)
 
     @property
     def searches(self) -> Searches:

@@ -29,12 +29,16 @@ def raw_bytes(array: np.ndarray) -> memoryview:
     return array.reshape(-1).view(np.uint8).data
 
 
-def from_npy(blob: bytes | bytearray) -> np.ndarray:
-    """A read-only array over ``blob`` itself: no copy of a dataset that may be 80 MB.
+def from_npy(blob: bytes | bytearray | memoryview) -> np.ndarray:
+    """A read-only array over ``blob`` itself: no copy of a dataset that may be 400 MB.
 
     Like ``np.load(..., allow_pickle=False)``, an object array is refused.
     """
-    stream = io.BytesIO(blob)
+    view = memoryview(blob)
+    # Only the header is parsed through a stream: io.BytesIO would copy a whole bytearray.
+    size_bytes = 2 if view[6:7] == b"\x01" else 4  # format 1.0: 2 bytes of length, else 4
+    header_len = int.from_bytes(view[8 : 8 + size_bytes], "little")
+    stream = io.BytesIO(bytes(view[: 8 + size_bytes + header_len]))
     version = np.lib.format.read_magic(stream)
     if version == (1, 0):
         shape, fortran_order, dtype = np.lib.format.read_array_header_1_0(stream)

@@ -1,4 +1,5 @@
-"""Datasets: metadata as JSON, features, targets and sample weights as binary .npy blobs.
+"""Datasets: metadata as JSON in Redis; features, targets and sample weights as binary .npy
+blobs, in Redis or in the blob store of store.blobs. X keeps the dtype it was uploaded in.
 
 A categorical target is stored as class codes — each row's index into the record's
 ``classes``, in the smallest unsigned dtype that holds them — never as the labels: a string
@@ -13,12 +14,15 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Sequence
+from contextlib import suppress
 from typing import NamedTuple
 
 import numpy as np
 import redis
 
-from store.arrays import as_bytes, from_npy, raw_bytes, to_npy_parts
+from store.arrays import from_npy, raw_bytes, to_npy_parts
+from store.blob_reading import blobs_for, read_large
+from store.blobs import BlobStoreError, Buffer, ExternalBlobs
 from store.ids import new_id, utcnow
 from store.keys import TenantKeys
 from store.pagination import page_ids
@@ -80,13 +84,15 @@ def class_table(record: DatasetRecord, y: np.ndarray) -> list[Label] | None:
     return record.classes
 
 
-READ_SLICE_BYTES = 1024 * 1024
-
-
 class Datasets:
-    def __init__(self, client: redis.Redis, keys: TenantKeys) -> None:
+    """One tenant's datasets: records in Redis, arrays in Redis or in ``blobs`` (store.blobs)."""
+
+    def __init__(
+        self, client: redis.Redis, keys: TenantKeys, blobs: ExternalBlobs | None = None
+    ) -> None:
         self._r = client
         self._k = keys
+        self._blobs = blobs
 
     def create(
         self,
@@ -104,7 +110,8 @@ class Datasets:
     ) -> DatasetRecord:
         """Store a dataset. With ``classes`` (categorical), ``y`` holds codes into them, or
         their values (which are encoded here); without, ``y`` holds the values. ``y`` may be
-        2-D (one column per target); ``w`` holds one sample weight per row."""
+        2-D (one column per target); ``w`` holds one sample weight per row. X is stored in
+        its own dtype."""
         if classes is not None:
             y = class_codes(y.reshape(-1), classes).reshape(y.shape)
             tally = np.bincount(y.reshape(-1), minlength=len(classes))
@@ -130,20 +137,33 @@ class Datasets:
             weights_column=weights_column,
             sha256=dataset_sha256(X, y, classes, w),
             size_bytes=sum(len(head) + data.nbytes for head, data in parts),
+            dtype=X.dtype.name,
+            blob_store="redis" if self._blobs is None else self._blobs.kind,
             created_at=utcnow(),
         )
-        keys = (self._k.dataset_x, self._k.dataset_y, self._k.dataset_w)
-        # The arrays land before the record and the index entry, in one transaction:
-        # a reader never sees a dataset whose arrays are missing.
-        with self._r.pipeline(transaction=True) as pipe:
-            # .npy header, then the data appended straight from the arrays' memory.
-            for key_of, (head, data) in zip(keys, parts, strict=False):
-                key = key_of(record.id)
-                pipe.set(key, head)
-                pipe.append(key, data)
-            pipe.set(self._k.dataset(record.id), record.model_dump_json())
-            pipe.zadd(self._k.dataset_index(), {record.id: 0})
-            pipe.execute()
+        names = self._blob_names(record.id)[: len(parts)]
+        blobs = self._blobs
+        if blobs is not None:
+            # Blobs first, then the record: a reader never sees a dataset whose arrays are
+            # missing. A crash in between leaves blobs nothing refers to (store.orphans).
+            for blob, (head, data) in zip(names, parts, strict=True):
+                blobs.put(blob, [head, data])
+        try:
+            with self._r.pipeline(transaction=True) as pipe:
+                if blobs is None:
+                    # In Redis the arrays land in the record's transaction: the .npy header,
+                    # then the data appended straight from the arrays' memory.
+                    for blob, (head, data) in zip(names, parts, strict=True):
+                        pipe.set(blob, head)
+                        pipe.append(blob, data)
+                pipe.set(self._k.dataset(record.id), record.model_dump_json())
+                pipe.zadd(self._k.dataset_index(), {record.id: 0})
+                pipe.execute()
+        except BaseException:
+            if blobs is not None:  # no record refers to them (a full Redis refused it)
+                with suppress(BlobStoreError):
+                    blobs.delete(names)
+            raise
         return record
 
     def get(self, dataset_id: str) -> DatasetRecord | None:
@@ -157,37 +177,34 @@ class Datasets:
         """(X, y, w), read-only; None if the dataset does not exist (or was deleted meanwhile).
 
         ``y`` holds class codes for a categorical dataset: :func:`class_table` says which.
-        ``w`` is None for a dataset without sample weights.
+        ``w`` is None for a dataset without sample weights. X is in the dtype it was stored in.
         """
-        x_blob = self._read(self._k.dataset_x(dataset_id))
-        y_blob = self._read(self._k.dataset_y(dataset_id)) if x_blob is not None else None
+        record = self.get(dataset_id)
+        return None if record is None else self.arrays_of(record)
+
+    def arrays_of(self, record: DatasetRecord) -> DatasetArrays | None:
+        """The arrays of ``record``, from wherever it says they are; None once deleted."""
+        x_name, y_name, w_name = self._blob_names(record.id)
+        x_blob = self._read(record, x_name)
+        y_blob = self._read(record, y_name) if x_blob is not None else None
         if x_blob is None or y_blob is None:
             return None
-        # One STRLEN when there are no weights. (Weights gone while X and y were read mean
-        # the dataset is being deleted: its record is gone too, which every reader checks.)
-        w_blob = self._read(self._k.dataset_w(dataset_id))
+        # In Redis, one STRLEN when there are no weights (records from before has_weights).
+        # Weights gone while X and y were read mean the dataset is being deleted: its record
+        # is gone too, which every reader checks.
+        wanted = record.has_weights or record.blob_store == "redis"
+        w_blob = self._read(record, w_name) if wanted else None
         w = None if w_blob is None else from_npy(w_blob)
         return DatasetArrays(from_npy(x_blob), from_npy(y_blob), w)
 
-    def _read(self, key: str) -> bytearray | None:
-        """A large value in slices, straight into one buffer.
+    def _blob_names(self, dataset_id: str) -> tuple[str, str, str]:
+        k = self._k
+        return k.dataset_x(dataset_id), k.dataset_y(dataset_id), k.dataset_w(dataset_id)
 
-        redis-py reassembles one big reply through several copies: a 31 MB GET took twice
-        as long as these 1 MB GETRANGEs. Datasets never change, so the slices cannot tear;
-        a dataset deleted meanwhile shows as a short slice.
-        """
-        size = int(self._r.strlen(key))
-        if size == 0:
-            return None
-        buffer = bytearray(size)
-        view = memoryview(buffer)
-        for start in range(0, size, READ_SLICE_BYTES):
-            stop = min(size, start + READ_SLICE_BYTES)
-            part = as_bytes(self._r.getrange(key, start, stop - 1))
-            if len(part) != stop - start:
-                return None
-            view[start:stop] = part
-        return buffer
+    def _read(self, record: DatasetRecord, name: str) -> Buffer | None:
+        if record.blob_store == "redis":
+            return read_large(self._r, name)
+        return blobs_for(self._blobs, record.blob_store).get(name)
 
     def page(self, *, limit: int, cursor: str | None) -> Page[DatasetRecord]:
         ids, next_cursor = page_ids(self._r, self._k.dataset_index(), limit=limit, cursor=cursor)
@@ -198,13 +215,14 @@ class Datasets:
     def delete(self, dataset_id: str) -> bool:
         # Not a MULTI: a full Redis (maxmemory) refuses transactions, and a delete is how room
         # is made. The order keeps readers safe: the record goes first, then its arrays.
+        record = self.get(dataset_id)
+        names = self._blob_names(dataset_id)
         with self._r.pipeline(transaction=False) as pipe:
             pipe.delete(self._k.dataset(dataset_id))
             pipe.zrem(self._k.dataset_index(), dataset_id)
-            pipe.delete(
-                self._k.dataset_x(dataset_id),
-                self._k.dataset_y(dataset_id),
-                self._k.dataset_w(dataset_id),
-            )
+            pipe.delete(*names)
             removed = pipe.execute()
+        if record is not None and record.blob_store != "redis":
+            # After the record: a crash here leaves blobs nothing refers to (store.orphans).
+            blobs_for(self._blobs, record.blob_store).delete(names)
         return bool(removed[0])

@@ -15,6 +15,8 @@ import orjson
 import redis
 
 from store import callbacks
+from store.blobs import ExternalBlobs
+from store.checkpoint_blobs import Checkpoints, Staged
 from store.ids import utcnow
 from store.keys import (
     TenantKeys,
@@ -63,10 +65,17 @@ class JobTransitions:
     """One tenant's jobs as a state machine. ``retention_secs``: how long a finished job's
     history and events are kept (0: for ever); its record stays until deleted."""
 
-    def __init__(self, client: redis.Redis, keys: TenantKeys, retention_secs: int = 0) -> None:
+    def __init__(
+        self,
+        client: redis.Redis,
+        keys: TenantKeys,
+        retention_secs: int = 0,
+        blobs: ExternalBlobs | None = None,
+    ) -> None:
         self._r = client
         self._k = keys
         self._retention = retention_secs
+        self._checkpoints = Checkpoints(client, keys, blobs)
 
     def get(self, job_id: str) -> JobRecord | None:
         raw = self._r.get(self._k.job(job_id))
@@ -172,11 +181,41 @@ class JobTransitions:
                     maxlen=EVENTS_MAXLEN,
                     approximate=True,
                 )
-            if checkpoint is not None:
-                pipe.set(self._k.job_checkpoint(job_id), checkpoint)
+            if staged is not None:
+                self._checkpoints.make_current(pipe, job_id, staged)
 
         known = int(self._r.llen(history_key))
-        return self._change(job_id, mutate, extra, watch=(history_key,))
+        staged, previous = self._stage(job_id, attempt, checkpoint)
+        return self._fenced(job_id, staged, previous, mutate, extra, watch=(history_key,))
+
+    def _stage(
+        self, job_id: str, attempt: int, checkpoint: bytes | None
+    ) -> tuple[Staged | None, str | None]:
+        """The checkpoint ready for the transaction, and the blob it replaces."""
+        if checkpoint is None:
+            return None, None
+        previous = self._checkpoints.current_blob(job_id)
+        return self._checkpoints.stage(job_id, attempt, checkpoint), previous
+
+    def _fenced(
+        self,
+        job_id: str,
+        staged: Staged | None,
+        previous: str | None,
+        mutate: Mutation,
+        extra: PipeWork,
+        watch: Iterable[str] = (),
+    ) -> JobRecord:
+        """`_change` with a staged checkpoint: its blob is removed if the transaction is
+        refused (a stale attempt), the one it replaced once it is current."""
+        try:
+            job = self._change(job_id, mutate, extra, watch=watch)
+        except BaseException:
+            self._checkpoints.discard(None if staged is None else staged.blob)
+            raise
+        if staged is not None and staged.blob is not None and previous != staged.blob:
+            self._checkpoints.discard(previous)
+        return job
 
     def save_checkpoint(self, job_id: str, *, attempt: int, checkpoint: bytes) -> None:
         """A checkpoint taken inside a long epoch, written only while this attempt owns the job."""
@@ -189,9 +228,11 @@ class JobTransitions:
             return job
 
         def extra(pipe: Any, _job: JobRecord) -> None:
-            pipe.set(self._k.job_checkpoint(job_id), checkpoint)
+            if staged is not None:
+                self._checkpoints.make_current(pipe, job_id, staged)
 
-        self._change(job_id, mutate, extra)
+        staged, previous = self._stage(job_id, attempt, checkpoint)
+        self._fenced(job_id, staged, previous, mutate, extra)
 
     def finish(
         self,
@@ -251,11 +292,8 @@ class JobTransitions:
             if self._retention > 0:
                 pipe.expire(events_key, self._retention)
                 pipe.expire(history_key, self._retention)
-            pipe.delete(
-                self._k.job_checkpoint(job_id),
-                self._k.job_cancel(job_id),
-                self._k.job_lease(job_id),
-            )
+            self._checkpoints.drop(pipe, job_id)
+            pipe.delete(self._k.job_cancel(job_id), self._k.job_lease(job_id))
             member = job_member(self._k.tenant, job_id)
             pipe.srem(self._k.active_jobs(), job_id)
             pipe.srem(running_jobs(), member)
@@ -268,7 +306,10 @@ class JobTransitions:
                 # finished the trial: the controller never misses a trial's end.
                 pipe.zadd(due_searches(), {job_member(self._k.tenant, job.search_id): 0}, xx=True)
 
-        return self._change(job_id, mutate, extra)
+        checkpoint = self._checkpoints.current_blob(job_id)
+        job = self._change(job_id, mutate, extra)
+        self._checkpoints.discard(checkpoint)  # after the transaction that forgot it
+        return job
 
     def record_callback(
         self, job_id: str, state: CallbackState, *, retry_at: float | None

@@ -12,7 +12,6 @@ from typing import Any
 
 import orjson
 
-from store.arrays import as_bytes
 from store.ids import new_id, utcnow
 from store.job_transitions import (
     EVENTS_MAXLEN,
@@ -129,8 +128,8 @@ class Jobs(JobTransitions):
         return [orjson.loads(raw) for raw in self._r.lrange(self._k.job_history(job_id), 0, -1)]
 
     def checkpoint(self, job_id: str) -> bytes | None:
-        blob = self._r.get(self._k.job_checkpoint(job_id))
-        return as_bytes(blob) if blob is not None else None
+        """The job's last checkpoint (inline in Redis, or the blob its pointer names)."""
+        return self._checkpoints.read(job_id)
 
     def cancel_requested(self, job_id: str) -> bool:
         return bool(self._r.exists(self._k.job_cancel(job_id)))
@@ -198,6 +197,7 @@ class Jobs(JobTransitions):
         if not job.finished:
             raise TransitionRefused(job)
         member = job_member(self._k.tenant, job_id)
+        checkpoint = self._checkpoints.current_blob(job_id)
         with self._r.pipeline(transaction=False) as pipe:
             pipe.delete(self._k.job(job_id))  # first: from here on the job is a 404
             pipe.zrem(self._k.job_index(), job_id)
@@ -207,14 +207,15 @@ class Jobs(JobTransitions):
             pipe.delete(
                 self._k.job_history(job_id),
                 self._k.job_events(job_id),
-                self._k.job_checkpoint(job_id),
                 self._k.job_cancel(job_id),
                 self._k.job_lease(job_id),
             )
+            self._checkpoints.drop(pipe, job_id)
             pipe.srem(self._k.active_jobs(), job_id)
             pipe.srem(running_jobs(), member)
             pipe.zrem(queued_jobs(), member)
             removed = pipe.execute()
+        self._checkpoints.discard(checkpoint)
         return bool(removed[0])
 
     def active_count(self) -> int:

@@ -1,5 +1,8 @@
 """What every Redis key is called: the one place that knows.
 
+Blobs kept outside Redis (store.blobs) are named the same way: a dataset's X is
+``dataset_x(id)`` in Redis and the object ``mlpforge/t/{tenant}/dataset/{id}/X`` elsewhere.
+
 All tenant data lives under ``mlpforge:t:{tenant}:``; a tenant can only ever build keys
 inside its own prefix, which is what makes another tenant's resource a plain 404.
 """
@@ -51,6 +54,16 @@ class TenantKeys:
 
     def job_checkpoint(self, job_id: str) -> str:
         return f"{self.prefix}:job:{job_id}:checkpoint"
+
+    def job_checkpoint_ref(self, job_id: str) -> str:
+        """With blobs outside Redis (store.blobs): the name of the job's current checkpoint
+        blob, written in the fenced transaction that makes it current."""
+        return f"{self.prefix}:job:{job_id}:checkpoint-ref"
+
+    def job_checkpoint_blob(self, job_id: str, attempt: int, token: str) -> str:
+        """One checkpoint of one attempt, outside Redis: a new name per write, so a stale
+        attempt's write never replaces the blob the current attempt's pointer names."""
+        return f"{self.prefix}:job:{job_id}:checkpoints:{attempt}-{token}"
 
     def job_lease(self, job_id: str) -> str:
         return f"{self.prefix}:job:{job_id}:lease"
@@ -223,3 +236,24 @@ def training_rates() -> str:
 def job_durations() -> str:
     """A hash: "status|bucket", "status|sum", "status|count" → the job-duration histogram."""
     return f"{ROOT}:metrics:job-seconds"
+
+
+def blob_owner(name: str) -> tuple[str, str | None] | None:
+    """What keeps a blob (store.blobs) alive: (a Redis key, the value it must hold — None: it
+    must only exist), or None for a name this project never writes.
+
+    A dataset's arrays live while its record does, a model's weights while its record does, a
+    checkpoint while its job's pointer names it.
+    """
+    parts = name.split(":")
+    if len(parts) < 6 or parts[0] != ROOT or parts[1] != "t":
+        return None
+    keys, kind, item = TenantKeys(parts[2]), parts[3], parts[4]
+    rest = parts[5:]
+    if kind == "dataset" and rest in (["X"], ["y"], ["w"]):
+        return keys.dataset(item), None
+    if kind == "model" and rest == ["blob"]:
+        return keys.model(item), None
+    if kind == "job" and len(rest) == 2 and rest[0] == "checkpoints":
+        return keys.job_checkpoint_ref(item), name
+    return None

@@ -18,6 +18,9 @@ TargetKind = Literal["categorical", "continuous"]
 Label = bool | int | float | str
 # A split's scores ({"n_samples": 120, "accuracy": 0.93, ...}) per split name ("train", ...).
 Evaluation = dict[str, dict[str, float | int | None]]
+# Where a dataset's arrays or a model's weights are kept (store.blobs); "redis" for records
+# written before blobs could live elsewhere.
+BlobKind = Literal["redis", "file", "s3"]
 
 
 class Record(BaseModel):
@@ -49,6 +52,9 @@ class DatasetRecord(Record):
     weights_column: str | None = None
     sha256: str
     size_bytes: int = 0
+    # X's dtype as stored (an .npz keeps its own; JSON and CSV are float32).
+    dtype: str = "float32"
+    blob_store: BlobKind = "redis"
     created_at: str
 
 
@@ -153,6 +159,7 @@ class ModelRecord(Record):
     name: str | None = None
     tags: list[str] = Field(default_factory=list)
     size_bytes: int = 0
+    blob_store: BlobKind = "redis"
     created_at: str
 
 

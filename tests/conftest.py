@@ -19,6 +19,7 @@ import pytest
 import redis
 
 from mlpforge.redis_server import RedisServer
+from tests.blob_servers import BACKENDS, BlobBackend, S3Server, backend
 from tests.processes import Process, start_api, start_worker
 
 TEST_DB = 9
@@ -96,3 +97,19 @@ def bob(api_server: str, api_keys: dict[str, str]) -> Iterator[httpx.Client]:
         base_url=api_server, headers={"X-API-Key": api_keys["bob"]}, timeout=30
     ) as client:
         yield client
+
+
+@pytest.fixture(scope="session")
+def s3_server() -> Iterator[S3Server]:
+    """A real S3-compatible server (moto's, a child process on a free loopback port)."""
+    server = S3Server()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=BACKENDS)
+def blob_backend(request: pytest.FixtureRequest, tmp_path: Path) -> BlobBackend:
+    """Each blob store in turn — Redis, a folder, S3 — in a place of this test's own."""
+    kind: str = request.param
+    s3 = request.getfixturevalue("s3_server") if kind == "s3" else None
+    return backend(kind, tmp_path / "blobs", s3)

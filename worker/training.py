@@ -11,6 +11,7 @@ import logging
 from celery.exceptions import SoftTimeLimitExceeded
 
 from engine import EngineError, FitCancelled
+from mlpforge.blob_config import blob_store
 from mlpforge.log_context import bind, current
 from mlpforge.settings import Settings, get_settings
 from store import (
@@ -22,6 +23,7 @@ from store import (
     Store,
     TransitionRefused,
 )
+from store.blobs import BlobStoreError
 from store.connection import connect
 from store.datasets import class_table
 from worker.dataset_cache import DatasetCache
@@ -48,7 +50,9 @@ DATASETS = DatasetCache()
 
 def _store(tenant: str, settings: Settings) -> Store:
     client = connect(settings.redis_url, settings.redis_timeout_secs)
-    return Store(client, tenant, job_retention_secs=settings.job_retention_secs)
+    return Store(
+        client, tenant, job_retention_secs=settings.job_retention_secs, blobs=blob_store(settings)
+    )
 
 
 def run_job(tenant: str, job_id: str, settings: Settings | None = None) -> None:
@@ -125,7 +129,7 @@ def _run_attempt(store: Store, job: JobRecord, lease: Lease, checkpoint_secs: fl
         log.warning("job %s was taken over by another worker; this attempt stops", job_id)
     except ParentModelMissing as missing:
         _fail(store, job, attempt, "ModelMissing", f"model {missing} (init_model_id) was deleted")
-    except (EngineError, ValueError) as error:
+    except (EngineError, ValueError, BlobStoreError) as error:
         _fail(store, job, attempt, type(error).__name__, str(error))
     else:
         with timings.phase("publish"):

@@ -7,7 +7,6 @@ into a file or a CI log it is one plain line per epoch at most once a second (an
 from __future__ import annotations
 
 import time
-from types import TracebackType
 from typing import Any
 
 from rich.console import Console
@@ -52,15 +51,10 @@ class _Reporter:
         max_iter = job.params.get("max_iter")
         self.total = int(max_iter) if isinstance(max_iter, int) and max_iter > 0 else None
 
-    def __enter__(self) -> _Reporter:
-        return self
+    def start(self) -> None:
+        return None
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
+    def stop(self) -> None:
         return None
 
     def update(self, epoch: int, metrics: HistoryEntry | dict[str, Any] | None) -> None:
@@ -86,16 +80,10 @@ class _Bar(_Reporter):
         console.print(f"Following [bold]{job.id}[/] (Ctrl-C stops following, not the job)")
         self.task = self.progress.add_task(job.status, total=self.total, stats="")
 
-    def __enter__(self) -> _Bar:
+    def start(self) -> None:
         self.progress.start()
-        return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
+    def stop(self) -> None:
         self.progress.stop()
 
     def update(self, epoch: int, metrics: HistoryEntry | dict[str, Any] | None) -> None:
@@ -146,22 +134,31 @@ def follow(client: Client, job: Job, console: Console) -> Job:
     reporter: _Reporter = _Bar(job, console) if console.is_terminal else _Lines(job, console)
     if not console.is_terminal:
         console.print(f"{job.id} {job.status}")
-    with reporter:
-        final: Job | None = None
-        try:
-            for event in client.events(job.id):
-                entry = event.entry
-                if entry is not None:
-                    reporter.update(entry.epoch, entry)
-                elif event.final:
-                    final = event.job
-        except (RateLimitError, ServerError, ApiConnectionError, NotFoundError):
-            final = None  # no stream: poll instead (a missing job raises from get_job)
-        while final is None or not final.finished:
-            final = client.get_job(job.id)
-            if final.finished:
-                break
-            reporter.update(final.epoch, final.metrics)
-            time.sleep(POLL_SECS)
+    reporter.start()
+    try:
+        final = _watch(client, job, reporter)
         reporter.finish(final)
+    finally:
+        reporter.stop()
+    return final
+
+
+def _watch(client: Client, job: Job, reporter: _Reporter) -> Job:
+    """The finished job, reporting each epoch: from its event stream, else by polling."""
+    final: Job | None = None
+    try:
+        for event in client.events(job.id):
+            entry = event.entry
+            if entry is not None:
+                reporter.update(entry.epoch, entry)
+            elif event.final:
+                final = event.job
+    except (RateLimitError, ServerError, ApiConnectionError, NotFoundError):
+        final = None  # no stream: poll instead (a missing job raises from get_job)
+    while final is None or not final.finished:
+        final = client.get_job(job.id)
+        if final.finished:
+            break
+        reporter.update(final.epoch, final.metrics)
+        time.sleep(POLL_SECS)
     return final

@@ -3,9 +3,11 @@ show, cancel and delete searches."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -15,6 +17,14 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
+from mlpforge.cli._commands import (
+    JsonOption,
+    QuietOption,
+    delete_each,
+    print_answer,
+    print_list,
+    print_result,
+)
 from mlpforge.cli._common import (
     client,
     err,
@@ -22,7 +32,6 @@ from mlpforge.cli._common import (
     handle_errors,
     out,
     parse_params,
-    print_json,
     table,
     when,
 )
@@ -32,7 +41,6 @@ search_app = typer.Typer(
     help="Hyper-parameter searches: grid, random, successive halving.", no_args_is_help=True
 )
 
-JsonOption = Annotated[bool, typer.Option("--json", help="Print the API's JSON answer.")]
 POLL_SECS = 1.0
 LIVE_ROWS = 15
 
@@ -90,27 +98,35 @@ def summary(search: Search) -> Text:
 
 def follow(api: Client, search: Search) -> Search:
     """Watch the search to its end: a live table on a terminal, one line per trial otherwise."""
-    if not sys.stderr.isatty():
-        seen: set[str] = set()
+    with _live_table() if sys.stderr.isatty() else _trial_lines() as show:
         while True:
-            for entry in search.leaderboard:
-                if entry["job_id"] not in seen:
-                    seen.add(entry["job_id"])
-                    err().print(
-                        f"trial {entry['candidate']} {entry['status']}: objective "
-                        f"{entry['objective']} {json.dumps(entry['params'])}"
-                    )
+            show(search)
             if search.finished:
                 return search
             time.sleep(POLL_SECS)
             search = api.get_search(search.id)
+
+
+@contextlib.contextmanager
+def _live_table() -> Iterator[Callable[[Search], None]]:
     with Live(console=err(), refresh_per_second=4) as live:
-        while True:
-            live.update(Group(summary(search), trials_table(search, LIVE_ROWS)))
-            if search.finished:
-                return search
-            time.sleep(POLL_SECS)
-            search = api.get_search(search.id)
+        yield lambda search: live.update(Group(summary(search), trials_table(search, LIVE_ROWS)))
+
+
+@contextlib.contextmanager
+def _trial_lines() -> Iterator[Callable[[Search], None]]:
+    seen: set[str] = set()
+
+    def show(search: Search) -> None:
+        for entry in search.leaderboard:
+            if entry["job_id"] not in seen:
+                seen.add(entry["job_id"])
+                err().print(
+                    f"trial {entry['candidate']} {entry['status']}: objective "
+                    f"{entry['objective']} {json.dumps(entry['params'])}"
+                )
+
+    yield show
 
 
 def outcome(search: Search) -> None:
@@ -159,7 +175,7 @@ def create(
     follow_: Annotated[
         bool, typer.Option("--follow", "-f", help="Watch its trials in a live table to the end.")
     ] = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the id.")] = False,
+    quiet: QuietOption = False,
     as_json: JsonOption = False,
 ) -> None:
     """Start a search (POST /v1/searches); each trial is a job on the workers."""
@@ -184,17 +200,14 @@ def create(
         search = api.create_search(body)
         if follow_:
             search = follow(api, search)
-    if as_json:
-        print_json(search)
-    elif quiet:
-        print(search.id)
-    elif follow_:
+    if follow_ and not (as_json or quiet):
         outcome(search)
-    else:
-        out().print(
-            f"Started [bold]{search.id}[/] ({search.trials.get('planned')} jobs); watch it "
-            f"with: mlpforge search show {search.id} --follow"
-        )
+        return
+    text = (
+        f"Started [bold]{search.id}[/] ({search.trials.get('planned')} jobs); watch it "
+        f"with: mlpforge search show {search.id} --follow"
+    )
+    print_result(search, as_json, text, quiet=quiet)
     if follow_ and as_json and search.status != "succeeded":
         raise typer.Exit(1)
 
@@ -209,29 +222,21 @@ def ls(
     """List searches, newest first."""
     with client() as api:
         found = [s for s in api.list_searches(limit=limit) if status in (None, s.status)]
-    if as_json:
-        print_json(found)
-        return
-    if not found:
-        err().print("No searches.")
-        return
-    out().print(
-        table(
-            ["ID", "NAME", "STATUS", "STRATEGY", "PROGRESS", "BEST", "BEST MODEL", "CREATED"],
-            [
-                (
-                    s.id,
-                    s.name,
-                    s.status,
-                    s.strategy,
-                    f"{s.progress:.0%}",
-                    s.best_objective,
-                    s.best_model_id,
-                    when(s.created_at),
-                )
-                for s in found
-            ],
-        )
+    print_list(
+        found,
+        as_json,
+        empty="No searches.",
+        columns=["ID", "NAME", "STATUS", "STRATEGY", "PROGRESS", "BEST", "BEST MODEL", "CREATED"],
+        row=lambda s: (
+            s.id,
+            s.name,
+            s.status,
+            s.strategy,
+            f"{s.progress:.0%}",
+            s.best_objective,
+            s.best_model_id,
+            when(s.created_at),
+        ),
     )
 
 
@@ -247,47 +252,34 @@ def show(
         search = api.get_search(search_id)
         if follow_:
             search = follow(api, search)
-    if as_json:
-        print_json(search)
-        return
-    console = out()
-    console.print(
-        fields_table(
-            [
-                ("id", search.id),
-                ("name", search.name),
-                ("status", search.status),
-                ("strategy", search.strategy),
-                ("objective", search.objective),
-                ("trials", search.trials),
-                ("best", search.best_objective),
-                ("best params", search.best_params),
-                ("best model", search.best_model_id),
-                ("error", (search.error or {}).get("message")),
-            ]
-        )
-    )
-    if search.leaderboard:
-        console.print(trials_table(search))
+    fields = [
+        ("id", search.id),
+        ("name", search.name),
+        ("status", search.status),
+        ("strategy", search.strategy),
+        ("objective", search.objective),
+        ("trials", search.trials),
+        ("best", search.best_objective),
+        ("best params", search.best_params),
+        ("best model", search.best_model_id),
+        ("error", (search.error or {}).get("message")),
+    ]
+    print_result(search, as_json, fields_table(fields))
+    if search.leaderboard and not as_json:
+        out().print(trials_table(search))
 
 
 @search_app.command("cancel")
 @handle_errors
 def cancel(search_id: str, as_json: JsonOption = False) -> None:
     """Cancel a search: its queued and running trials, and those not started."""
-    with client() as api:
-        search = api.cancel_search(search_id)
-    if as_json:
-        print_json(search)
-    else:
-        out().print(f"Cancelling {search.id} ({search.status})")
+    print_answer(
+        Client.cancel_search, search_id, as_json, lambda s: f"Cancelling {s.id} ({s.status})"
+    )
 
 
 @search_app.command("rm")
 @handle_errors
 def rm(search_ids: Annotated[list[str], typer.Argument(help="Search ids.")]) -> None:
     """Delete finished searches with their trial jobs (their models stay)."""
-    with client() as api:
-        for search_id in search_ids:
-            api.delete_search(search_id)
-            out().print(f"Deleted {search_id}")
+    delete_each(search_ids, Client.delete_search, console=out)

@@ -1,10 +1,12 @@
-"""The asynchronous client: :class:`AsyncClient`, the same methods as ``Client``, awaited."""
+"""The asynchronous client: :class:`AsyncClient`, the same methods as ``Client``, awaited.
+
+The requests (:mod:`._calls`) and steps (:mod:`._steps`) are Client's own;
+:class:`~._transport.AsyncTransport` carries them out.
+"""
 
 from __future__ import annotations
 
-import asyncio
 import os
-import time
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
@@ -14,15 +16,9 @@ import httpx
 import numpy as np
 
 from mlpforge.client import _calls as calls
-from mlpforge.client._calls import Call, SSEDecoder
-from mlpforge.client._errors import (
-    ApiConnectionError,
-    ApiError,
-    NotFoundError,
-    RateLimitError,
-    ServerError,
-    WaitTimeoutError,
-)
+from mlpforge.client import _steps as steps
+from mlpforge.client._base import DEFAULT_TIMEOUT, BaseClient
+from mlpforge.client._calls import Call, Listing
 from mlpforge.client._models import (
     Dataset,
     Event,
@@ -32,23 +28,18 @@ from mlpforge.client._models import (
     Model,
     Prediction,
     Readiness,
+    Resource,
     Search,
 )
 from mlpforge.client._pager import AsyncPager
-from mlpforge.client._sync import (
-    DEFAULT_TIMEOUT,
-    STREAM_READ_TIMEOUT,
-    _finished,
-    _headers,
-    _job_id,
-    _retry_pause,
-    reconnect_delay,
-)
+from mlpforge.client._transport import AsyncTransport
+from mlpforge.client._uploads import upload_dataset
 
 T = TypeVar("T")
+R = TypeVar("R", bound=Resource)
 
 
-class AsyncClient:
+class AsyncClient(BaseClient):
     """:class:`Client` for asyncio: every method is a coroutine, listings are
     :class:`AsyncPager` (``async for``) and ``events`` an async iterator. ``async with``."""
 
@@ -63,20 +54,12 @@ class AsyncClient:
         headers: Mapping[str, str] | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
-        self.url = calls.resolve_url(url)
-        self.api_key = calls.resolve_key(api_key)
-        self.max_retries = max_retries
-        self.max_retry_wait = max_retry_wait
-        self._timeout = timeout
-        self._http = httpx.AsyncClient(
-            base_url=self.url,
-            headers=_headers(self.api_key, headers),
-            timeout=timeout,
-            transport=transport,
-        )
+        super().__init__(url, api_key, timeout, max_retries, max_retry_wait)
+        http = httpx.AsyncClient(**self._http_options(headers), transport=transport)
+        self._transport = AsyncTransport(http)
 
     async def aclose(self) -> None:
-        await self._http.aclose()
+        await self._transport.http.aclose()
 
     async def __aenter__(self) -> AsyncClient:
         return self
@@ -89,35 +72,15 @@ class AsyncClient:
     ) -> None:
         await self.aclose()
 
-    def __repr__(self) -> str:
-        return f"AsyncClient({self.url!r})"
+    async def _call(self, call: Call[T]) -> T:
+        return await self._transport.run(steps.request(self, call))
 
-    async def _send(self, call: Call[Any]) -> httpx.Response:
-        attempt = 0
-        while True:
-            try:
-                response = await self._http.request(
-                    call.method,
-                    call.path,
-                    params=call.params,
-                    content=call.content,
-                    files=call.files,
-                    data=call.data,
-                    headers=call.headers,
-                )
-            except httpx.TransportError as error:
-                raise ApiConnectionError(self.url, error) from error
-            if response.status_code < 400 or response.status_code in call.accept:
-                return response
-            problem = ApiError.from_response(response)
-            pause = _retry_pause(problem, attempt, self.max_retries, self.max_retry_wait)
-            if pause is None:
-                raise problem
-            await asyncio.sleep(pause)
-            attempt += 1
-
-    async def _run(self, call: Call[T]) -> T:
-        return call.parse(await self._send(call))
+    def _pager(self, listing: Listing[R], limit: int | None, page_size: int) -> AsyncPager[R]:
+        return AsyncPager(
+            lambda: self._transport.iterate(steps.pages(self, listing, limit, page_size)),
+            limit=limit,
+            page_size=page_size,
+        )
 
     # ------------------------------------------------------------------------------ datasets
 
@@ -135,43 +98,27 @@ class AsyncClient:
         idempotency_key: str | None = None,
     ) -> Dataset:
         """See :meth:`Client.upload_dataset`."""
-        return await self._run(
-            calls.upload_dataset(
-                data,
-                y,
-                target=target,
-                name=name,
-                feature_names=feature_names,
-                sample_weight=sample_weight,
-                weights=weights,
-                format=format,
-                idempotency_key=idempotency_key,
-            )
-        )
+        return await self._call(
+            upload_dataset(data, y, target=target, name=name, feature_names=feature_names,
+                           sample_weight=sample_weight, weights=weights, format=format,
+                           idempotency_key=idempotency_key)
+        )  # fmt: skip
 
     def list_datasets(
         self, *, limit: int | None = None, page_size: int = 100
     ) -> AsyncPager[Dataset]:
-        return AsyncPager(
-            lambda cursor, size: self._run(calls.list_datasets(cursor, size)),
-            limit=limit,
-            page_size=page_size,
-        )
+        return self._pager(calls.DATASETS.page, limit, page_size)
 
     async def get_dataset(self, dataset: str | Identified) -> Dataset:
-        return await self._run(calls.get_dataset(dataset))
+        return await self._call(calls.DATASETS.get(dataset))
 
     async def delete_dataset(self, dataset: str | Identified) -> None:
-        await self._run(calls.delete_dataset(dataset))
+        await self._call(calls.DATASETS.delete(dataset))
 
     async def dataset_preview(
         self, dataset: str | Identified, *, rows: int | None = None
     ) -> dict[str, Any] | None:
-        try:
-            return await self._run(calls.dataset_preview(dataset, rows))
-        except NotFoundError:
-            await self.get_dataset(dataset)
-            return None
+        return await self._transport.run(steps.dataset_preview(self, dataset, rows))
 
     # ------------------------------------------------------------------------------ jobs
 
@@ -192,22 +139,12 @@ class AsyncClient:
         **extra: Any,
     ) -> Job:
         """See :meth:`Client.train`."""
-        return await self._run(
-            calls.train(
-                dataset,
-                task,
-                params,
-                max_runtime_secs=max_runtime_secs,
-                device=device,
-                name=name,
-                tags=tags,
-                init_model_id=init_model_id,
-                test_dataset_id=test_dataset_id,
-                callback_url=callback_url,
-                idempotency_key=idempotency_key,
-                extra=extra,
-            )
-        )
+        return await self._call(
+            calls.train(dataset, idempotency_key, extra, task=task, params=params,
+                        max_runtime_secs=max_runtime_secs, device=device, name=name, tags=tags,
+                        init_model_id=init_model_id, test_dataset_id=test_dataset_id,
+                        callback_url=callback_url)
+        )  # fmt: skip
 
     def list_jobs(
         self,
@@ -219,32 +156,22 @@ class AsyncClient:
         limit: int | None = None,
         page_size: int = 100,
     ) -> AsyncPager[Job]:
-        return AsyncPager(
-            lambda cursor, size: self._run(
-                calls.list_jobs(
-                    cursor,
-                    size,
-                    status=status,
-                    dataset_id=dataset_id,
-                    tag=tag,
-                    search_id=search_id,
-                )
-            ),
-            limit=limit,
-            page_size=page_size,
+        filters = {"status": status, "dataset_id": dataset_id, "tag": tag, "search_id": search_id}
+        return self._pager(
+            lambda cursor, size: calls.JOBS.page(cursor, size, **filters), limit, page_size
         )
 
     async def get_job(self, job: str | Identified) -> Job:
-        return await self._run(calls.get_job(job))
+        return await self._call(calls.JOBS.get(job))
 
     async def cancel_job(self, job: str | Identified) -> Job:
-        return await self._run(calls.cancel_job(job))
+        return await self._call(calls.JOBS.act(job, "cancel"))
 
     async def delete_job(self, job: str | Identified) -> None:
-        await self._run(calls.delete_job(job))
+        await self._call(calls.JOBS.delete(job))
 
     async def job_metrics(self, job: str | Identified) -> list[HistoryEntry]:
-        return await self._run(calls.job_metrics(job))
+        return await self._call(calls.job_metrics(job))
 
     def events(
         self,
@@ -256,71 +183,9 @@ class AsyncClient:
         timeout: float | None = None,
     ) -> AsyncIterator[Event]:
         """See :meth:`Client.events`: ``async for event in client.events(job_id): ...``."""
-        deadline = time.monotonic() + timeout if timeout is not None else None
-        return self._events(
-            calls.events_path("jobs", job), last_event_id, reconnect, max_reconnects, deadline
-        )
-
-    async def _events(
-        self,
-        path: str,
-        last_event_id: str | None,
-        reconnect: bool,
-        max_reconnects: int,
-        deadline: float | None,
-    ) -> AsyncIterator[Event]:
-        last = last_event_id
-        failures = 0
-        hint: int | None = None
-        while True:
-            read_timeout = STREAM_READ_TIMEOUT
-            if deadline is not None:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    raise WaitTimeoutError(path.split("/")[3], 0)
-                read_timeout = min(read_timeout, remaining)
-            headers = {"Accept": "text/event-stream"}
-            if last:
-                headers["Last-Event-ID"] = last
-            decoder = SSEDecoder()
-            received = 0
-            try:
-                async with self._http.stream(
-                    "GET",
-                    path,
-                    headers=headers,
-                    timeout=httpx.Timeout(self._timeout, read=read_timeout),
-                ) as response:
-                    if response.status_code >= 400:
-                        await response.aread()
-                        raise ApiError.from_response(response)
-                    async for line in response.aiter_lines():
-                        event = decoder.feed(line)
-                        hint = decoder.retry if decoder.retry is not None else hint
-                        if event is None:
-                            continue
-                        received += 1
-                        last = decoder.last_id or last
-                        yield event
-                        if event.final:
-                            return
-                        if deadline is not None and time.monotonic() >= deadline:
-                            raise WaitTimeoutError(path.split("/")[3], 0)
-            except httpx.TransportError as error:
-                if deadline is not None and time.monotonic() >= deadline:
-                    raise WaitTimeoutError(path.split("/")[3], 0) from None
-                failures = 1 if received else failures + 1
-                if not reconnect or failures > max_reconnects:
-                    raise ApiConnectionError(self.url, error) from error
-            else:
-                if not reconnect:
-                    return
-                failures = 0 if received else failures + 1
-                if failures > max_reconnects:
-                    raise ApiConnectionError(
-                        self.url, RuntimeError(f"{path} keeps closing without events")
-                    )
-            await asyncio.sleep(reconnect_delay(failures, hint) if failures else 0.0)
+        path, deadline = calls.JOBS.events_path(job), steps.deadline_after(timeout)
+        events = steps.events(self, path, last_event_id, reconnect, max_reconnects, deadline)
+        return self._transport.iterate(events)
 
     async def wait(
         self,
@@ -333,61 +198,28 @@ class AsyncClient:
         raise_on_failure: bool = False,
     ) -> Job:
         """See :meth:`Client.wait`."""
-        job_id = _job_id(job)
-        deadline = time.monotonic() + timeout if timeout is not None else None
-        if use_events:
-            try:
-                path = calls.events_path("jobs", job_id)
-                async for event in self._events(path, None, True, 5, deadline):
-                    if on_event is not None:
-                        on_event(event)
-                    if event.final:
-                        final = event.job or await self.get_job(job_id)
-                        return _finished(final, raise_on_failure)
-            except WaitTimeoutError:
-                current = await self.get_job(job_id)
-                raise WaitTimeoutError(job_id, timeout or 0, current) from None
-            except (NotFoundError, RateLimitError, ServerError, ApiConnectionError):
-                pass
-        while True:
-            current = await self.get_job(job_id)
-            if current.finished:
-                return _finished(current, raise_on_failure)
-            pause = poll_interval
-            if deadline is not None:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    raise WaitTimeoutError(job_id, timeout or 0, current)
-                pause = min(pause, remaining)
-            await asyncio.sleep(pause)
+        waiting = steps.wait(self, job, timeout, poll_interval, use_events, raise_on_failure)
+        return await self._transport.run(waiting, on_event)
 
     # ------------------------------------------------------------------------------ models
 
     def list_models(self, *, limit: int | None = None, page_size: int = 100) -> AsyncPager[Model]:
-        return AsyncPager(
-            lambda cursor, size: self._run(calls.list_models(cursor, size)),
-            limit=limit,
-            page_size=page_size,
-        )
+        return self._pager(calls.MODELS.page, limit, page_size)
 
     async def get_model(self, model: str | Identified) -> Model:
-        return await self._run(calls.get_model(model))
+        return await self._call(calls.MODELS.get(model))
 
     async def delete_model(self, model: str | Identified) -> None:
-        await self._run(calls.delete_model(model))
+        await self._call(calls.MODELS.delete(model))
 
     async def predict_full(self, model: str | Identified, X: Any) -> Prediction:
-        parts = [await self._run(call) for call in calls.predict_chunks(model, X)]
-        return calls.join_predictions(parts)
+        return await self._transport.run(steps.predict(self, model, X))
 
     async def predict(self, model: str | Identified, X: Any) -> np.ndarray:
         return (await self.predict_full(model, X)).predictions
 
     async def predict_proba(self, model: str | Identified, X: Any) -> np.ndarray:
-        probabilities = (await self.predict_full(model, X)).probabilities
-        if probabilities is None:
-            raise ValueError("predict_proba needs a classification model")
-        return probabilities
+        return steps.probabilities(await self.predict_full(model, X))
 
     @overload
     async def export(
@@ -411,47 +243,39 @@ class AsyncClient:
         path: str | os.PathLike[str] | None = None,
     ) -> bytes | Path:
         """See :meth:`Client.export`."""
-        blob = await self._run(calls.export(model, format))
-        if path is None:
-            return blob
-        target = calls.export_target(model, format, path)
-        target.write_bytes(blob)
-        return target
+        return await self._transport.run(steps.export(self, model, format, path))
 
     # ------------------------------------------------------------------------------ searches
 
     async def create_search(
         self, body: Mapping[str, Any], *, idempotency_key: str | None = None
     ) -> Search:
-        return await self._run(calls.create_search(body, idempotency_key))
+        return await self._call(calls.create_search(body, idempotency_key))
 
     def list_searches(
         self, *, limit: int | None = None, page_size: int = 100
     ) -> AsyncPager[Search]:
-        return AsyncPager(
-            lambda cursor, size: self._run(calls.list_searches(cursor, size)),
-            limit=limit,
-            page_size=page_size,
-        )
+        return self._pager(calls.SEARCHES.page, limit, page_size)
 
     async def get_search(self, search: str | Identified) -> Search:
-        return await self._run(calls.get_search(search))
+        return await self._call(calls.SEARCHES.get(search))
 
     async def cancel_search(self, search: str | Identified) -> Search:
-        return await self._run(calls.cancel_search(search))
+        return await self._call(calls.SEARCHES.act(search, "cancel"))
 
     async def delete_search(self, search: str | Identified) -> None:
-        await self._run(calls.delete_search(search))
+        await self._call(calls.SEARCHES.delete(search))
 
     def search_events(
         self, search: str | Identified, *, last_event_id: str | None = None
     ) -> AsyncIterator[Event]:
-        return self._events(calls.events_path("searches", search), last_event_id, True, 10, None)
+        path = calls.SEARCHES.events_path(search)
+        return self._transport.iterate(steps.events(self, path, last_event_id, True, 10, None))
 
     # ------------------------------------------------------------------------------ operations
 
     async def health(self) -> dict[str, Any]:
-        return await self._run(calls.health())
+        return await self._call(calls.health())
 
     async def readiness(self) -> Readiness:
-        return await self._run(calls.readiness())
+        return await self._call(calls.readiness())

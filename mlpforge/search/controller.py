@@ -23,6 +23,7 @@ import secrets
 import redis
 from celery import Celery
 
+from mlpforge.blob_config import blob_store
 from mlpforge.search.step import Step
 from mlpforge.settings import Settings
 from store import Store, queued, search_steps
@@ -71,7 +72,12 @@ class Controller:
         return record
 
     def _step_once(self, tenant: str, search_id: str) -> SearchRecord | None:
-        store = Store(self._client, tenant, job_retention_secs=self._settings.job_retention_secs)
+        store = Store(
+            self._client,
+            tenant,
+            job_retention_secs=self._settings.job_retention_secs,
+            blobs=blob_store(self._settings),
+        )
         try:
             record = Step(store, self._queue, max_active_jobs=self._settings.max_active_jobs).run(
                 search_id

@@ -26,6 +26,7 @@ import orjson
 import redis
 
 from mlpforge import __version__
+from mlpforge.blob_config import blob_store
 from mlpforge.log_context import bound
 from mlpforge.settings import Settings
 from mlpforge.webhooks import SIGNATURE_HEADER, sign
@@ -95,7 +96,9 @@ class CallbackDrainer:
         self, http: httpx.AsyncClient, tenant: str, job_id: str, slots: asyncio.Semaphore
     ) -> None:
         try:
-            store = Store(self._client, tenant, self._settings.job_retention_secs)
+            store = Store(
+                self._client, tenant, self._settings.job_retention_secs, blob_store(self._settings)
+            )
             job = await asyncio.to_thread(store.jobs.get, job_id)
             if job is None or job.callback_url is None:
                 await asyncio.to_thread(self._drop, tenant, job_id)  # the job was deleted

@@ -25,7 +25,6 @@ for error messages, so a file gets the same verdict whichever path reads it.
 from __future__ import annotations
 
 import csv
-import io
 import re
 from collections.abc import Iterator
 
@@ -111,7 +110,7 @@ def _decode(data: bytes) -> str:
 
 def _records(text: str) -> Iterator[tuple[int, int, list[str]]]:
     """(first line, last line, cells) of every non-blank CSV record, header included."""
-    reader = csv.reader(io.StringIO(text), strict=True)
+    reader = csv.reader(_lines(text), strict=True)
     end = 0
     while True:
         try:
@@ -128,6 +127,17 @@ def _records(text: str) -> Iterator[tuple[int, int, list[str]]]:
         start, end = end + 1, reader.line_num
         if cells:
             yield start, end, cells
+
+
+def _lines(text: str) -> Iterator[str]:
+    """The lines of ``text``, each with its newline, one at a time: csv.reader over
+    io.StringIO(text) first copies the whole text (0.9 s for 100 MB, to read a header)."""
+    start, size = 0, len(text)
+    while start < size:
+        stop = text.find("\n", start)
+        stop = size if stop < 0 else stop + 1
+        yield text[start:stop]
+        start = stop
 
 
 def _unclosed_quote(text: str, record_line: int) -> DatasetError:

@@ -9,6 +9,9 @@ import numpy as np
 
 from store.records import Label, TargetKind
 
+# bool, signed and unsigned integers, floats: what X may be stored as.
+FEATURE_KINDS = "biuf"
+
 
 class EncodedTarget(NamedTuple):
     """``y`` is class codes (unsigned) indexing ``classes`` when ``kind`` is "categorical",
@@ -24,7 +27,9 @@ class EncodedTarget(NamedTuple):
 class ParsedDataset:
     """A validated dataset.
 
-    ``X`` is float32, C-contiguous, 2-D ``(n_samples, n_features)``, every value finite.
+    ``X`` is C-contiguous, 2-D ``(n_samples, n_features)``, every value finite and within
+    float32's range: float32 from JSON and CSV, and from an ``.npz`` the dtype it was saved in
+    (bool, integers, float16/32/64), which is how it is stored.
     ``classes`` holds the sorted distinct target values as plain Python scalars (int, bool or
     str) when ``target_kind`` is "categorical", and ``y`` then holds each row's index into it,
     in an unsigned dtype; for "continuous" targets ``classes`` is None and ``y`` is float64.
@@ -47,8 +52,8 @@ class ParsedDataset:
         # Cheap invariant checks: a violation is a bug in this package, not bad user data,
         # so these are plain ValueErrors rather than DatasetErrors.
         X, y = self.X, self.y
-        if X.dtype != np.float32 or X.ndim != 2 or not X.flags.c_contiguous:
-            raise ValueError(f"X must be a 2-D C-contiguous float32 array, got {X.dtype} {X.shape}")
+        if X.dtype.kind not in FEATURE_KINDS or X.ndim != 2 or not X.flags.c_contiguous:
+            raise ValueError(f"X must be a 2-D C-contiguous numeric array, got {X.dtype} {X.shape}")
         if y.ndim not in (1, 2) or y.shape[0] != X.shape[0] or (y.ndim == 2 and y.shape[1] < 2):
             raise ValueError(
                 f"y must be 1-D with {X.shape[0]} values or 2-D with 2 or more columns, "

@@ -3,9 +3,10 @@
 ``{"name"?: str, "features": [[number, ...], ...], "targets": [number|string|bool, ...],
 "feature_names"?: [str, ...], "weights"?: [number, ...], "target_names"?: [str, ...]}``
 (``targets`` may also be rows of numbers, one column per target: see json_targets), parsed
-with orjson: pydantic validation of a 10,000 × 784
-matrix costs seconds, orjson plus one numpy conversion a fraction of that. Python-level loops
-run per row (or per target), never per cell, except to locate a cell already known to be bad.
+with orjson: pydantic validation of a 10,000 × 784 matrix costs seconds, orjson plus one numpy
+conversion a fraction of that, and json_matrix's straight read of the features less again.
+Python-level loops run per row (or per target), never per cell, except to locate a cell already
+known to be bad.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import orjson
 
 from .dataset import ParsedDataset
 from .errors import DatasetError, Loc, error, json_kind, not_a_number, plural, quote
+from .json_matrix import SENTINEL_VALUE, split_features
 from .json_targets import parse_targets, parse_weights, target_width
 from .limits import IngestLimits, check_size
 from .names import (
@@ -44,7 +46,7 @@ def parse_json_dataset(body: bytes, *, limits: IngestLimits) -> tuple[ParsedData
 
     Raises :class:`DatasetError` with locs such as ``["body", "features", 17]``.
     """
-    doc = _load(body)
+    doc, X = _load_fast(body)
     if not isinstance(doc, dict):
         raise DatasetError.at(
             _BODY,
@@ -55,7 +57,7 @@ def parse_json_dataset(body: bytes, *, limits: IngestLimits) -> tuple[ParsedData
     check_dataset_name(name, loc=[*_BODY, "name"], limits=limits, what="name")
 
     features = doc["features"]
-    n_rows, n_features = _feature_shape(features)
+    n_rows, n_features = _feature_shape(features) if X is None else X.shape
     n_targets = target_width(doc["targets"])
     check_target_count(n_targets, limits, loc=[*_BODY, "targets"])
     # Before any per-cell work: refusing a huge matrix must stay cheap.
@@ -65,10 +67,25 @@ def parse_json_dataset(body: bytes, *, limits: IngestLimits) -> tuple[ParsedData
     target = parse_targets(doc["targets"], n_rows, limits)
     target_names = _target_names(doc.get("target_names"), target.y.shape, limits)
     weights = parse_weights(doc.get("weights"), n_rows)
-    X = _feature_matrix(features)
+    if X is None:
+        X = _feature_matrix(features)
 
     dataset = ParsedDataset.of(X, target, feature_names, weights=weights, target_names=target_names)
     return dataset, name
+
+
+def _load_fast(body: bytes) -> tuple[Any, np.ndarray | None]:
+    """The document, and the features when json_matrix could read them straight into an
+    array (the document then holds a placeholder for them); else the whole document."""
+    fast = split_features(body)
+    if fast is not None:
+        try:
+            doc = orjson.loads(fast[0])
+        except orjson.JSONDecodeError:
+            doc = None  # the rest is not valid JSON: the slow path words the error
+        if isinstance(doc, dict) and doc.get("features") == SENTINEL_VALUE:
+            return doc, fast[1]
+    return _load(body), None
 
 
 def _load(body: bytes) -> Any:

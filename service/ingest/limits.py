@@ -29,7 +29,7 @@ MIN_STRING_BYTES = MIB
 class IngestLimits:
     """Upper bounds for one dataset; ``None`` means no bound of that kind."""
 
-    max_cells: int = 20_000_000  # rows × features
+    max_cells: int = 100_000_000  # rows × features
     max_rows: int | None = None
     max_features: int | None = None
     max_name_chars: int = MAX_NAME_CHARS

@@ -26,7 +26,7 @@ from .errors import DatasetError, Loc, error, join_names, plural, quote
 from .limits import IngestLimits, check_size
 from .names import NameProblem, default_feature_names, find_name_problems, too_long
 from .npz_members import check_dtype, check_string_bytes, decode_strings, header, load, reading
-from .numeric import FLOAT32_RANGE, describe_nonfinite, first_nonfinite, to_float32
+from .numeric import FLOAT32_RANGE, describe_nonfinite, first_beyond_float32, first_nonfinite
 from .target_matrix import check_target_count, classify_target_matrix
 from .targets import classify_target
 from .weights import check_weights
@@ -190,17 +190,19 @@ def _check_members(present: list[str]) -> None:
 
 
 def _features(X: np.ndarray) -> np.ndarray:
+    """X as it was saved (uint8 stays uint8, float64 stays float64), C-contiguous, once every
+    cell is known to be finite and within float32's range (models train in float32)."""
     bad = first_nonfinite(X)
     if bad is not None:
         i, j = bad
         raise DatasetError.at([*_FILE, "X", i, j], f"X[{i}, {j}] is {describe_nonfinite(X[i, j])}")
-    X32, overflow = to_float32(X)
+    overflow = first_beyond_float32(X)
     if overflow is not None:
         i, j = overflow
         raise DatasetError.at(
             [*_FILE, "X", i, j], f"X[{i}, {j}] = {float(X[i, j])!r} is outside {FLOAT32_RANGE}"
         )
-    return X32
+    return np.ascontiguousarray(X)
 
 
 def _target(y: np.ndarray, limits: IngestLimits) -> EncodedTarget:

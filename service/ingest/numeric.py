@@ -6,6 +6,8 @@ import numpy as np
 
 FLOAT32_MAX = float(np.finfo(np.float32).max)
 FLOAT32_RANGE = "the float32 range (about ±3.4e38)"
+# Cells checked at a time: bounds the temporaries of a check over a large matrix (1 MB each).
+CHECK_CELLS = 1 << 20
 
 
 def first_false(ok: np.ndarray) -> tuple[int, ...] | None:
@@ -17,23 +19,34 @@ def first_false(ok: np.ndarray) -> tuple[int, ...] | None:
 
 
 def first_nonfinite(a: np.ndarray) -> tuple[int, ...] | None:
-    """Index of the first NaN/±inf in ``a`` (integers and bools never have one)."""
+    """Index of the first NaN/±inf in ``a`` (integers and bools never have one), checked in
+    row chunks so that a large matrix costs no full-size temporary."""
     if a.dtype.kind not in "fc":
         return None
-    return first_false(np.isfinite(a))
+    if a.ndim < 2:
+        return first_false(np.isfinite(a))
+    step = max(1, CHECK_CELLS // max(1, int(np.prod(a.shape[1:], dtype=np.int64))))
+    for start in range(0, a.shape[0], step):
+        bad = first_false(np.isfinite(a[start : start + step]))
+        if bad is not None:
+            return (bad[0] + start, *bad[1:])
+    return None
 
 
-def to_float32(a: np.ndarray) -> tuple[np.ndarray, tuple[int, ...] | None]:
-    """``a`` as a C-contiguous float32 array, and the first cell that overflowed float32.
-
-    ``a`` must already be finite: any non-finite value in the result is then an overflow
-    (1e300 becomes inf in float32). Integers never overflow float32 (2**64 < 3.4e38).
-    """
-    if a.dtype.kind == "f" and a.dtype.itemsize > 4:
+def first_beyond_float32(a: np.ndarray) -> tuple[int, ...] | None:
+    """Index of the first cell of a finite ``a`` outside float32's range, in which models
+    train (only float64 and wider can hold one), checked in row chunks: no float32 copy."""
+    if a.dtype.kind != "f" or a.dtype.itemsize <= 4:
+        return None
+    step = max(1, CHECK_CELLS // max(1, int(np.prod(a.shape[1:], dtype=np.int64))))
+    for start in range(0, a.shape[0], step):
+        # What float32 rounds to inf, as a float32 copy would (FLOAT32_MAX plus less than
+        # half a unit in the last place still rounds to FLOAT32_MAX).
         with np.errstate(over="ignore"):
-            out = np.ascontiguousarray(a, dtype=np.float32)
-        return out, first_nonfinite(out)
-    return np.ascontiguousarray(a, dtype=np.float32), None
+            bad = first_false(np.isfinite(a[start : start + step].astype(np.float32)))
+        if bad is not None:
+            return (bad[0] + start, *bad[1:])
+    return None
 
 
 def beyond_float32(values: np.ndarray, what: str) -> tuple[tuple[int, ...], str] | None:

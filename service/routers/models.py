@@ -85,7 +85,7 @@ async def cached_model(request: Request, tenant: str, model_id: str) -> FittedMo
     model = cache.get(tenant, model_id, max_age=RECHECK_SECS)
     if model is not None:
         return model
-    models = AsyncModels(get_async_redis(request), TenantKeys(tenant))
+    models = AsyncModels(get_async_redis(request), TenantKeys(tenant), request.app.state.blobs)
     model = cache.peek(tenant, model_id)
     if model is not None:
         if not await models.exists(model_id):
@@ -218,7 +218,7 @@ prediction_router = APIRouter(prefix="/v1/models", tags=["models"], route_class=
         413: problem_response(
             "The body is over MLPFORGE_MAX_BODY_BYTES, or holds more rows than "
             "MLPFORGE_MAX_PREDICT_ROWS."
-        )
+        ),
     },
 )
 async def predict(request: Request, model_id: str) -> Response:

@@ -91,6 +91,12 @@ class DatasetPublic(BaseModel):
         None, description="The CSV column the sample weights came from."
     )
     sha256: str = Field(description="Of the stored features, targets and weights.")
+    dtype: str = Field(
+        "float32",
+        description="How the features are stored and sent to the workers: an .npz keeps its "
+        "own dtype (uint8 stays uint8); JSON and CSV are float32.",
+        examples=["uint8"],
+    )
     created_at: str
 
 
@@ -110,5 +116,6 @@ def dataset_public(record: DatasetRecord) -> DatasetPublic:
         has_weights=record.has_weights,
         weights_column=record.weights_column,
         sha256=record.sha256,
+        dtype=record.dtype,
         created_at=record.created_at,
     )

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from mlpforge.client import Client
 from tests.client.conftest import CLI, blobs
 
 NAMES = ["sepal_length", "sepal_width", "petal_length"]
@@ -131,3 +132,57 @@ def test_follow_exits_nonzero_when_the_job_fails(mlpforge: CLI, tmp_path: Path) 
     )  # fmt: skip
     assert failed.returncode == 1, failed.stdout + failed.stderr
     assert "failed" in failed.stderr and "DivergenceError" in failed.stderr
+
+
+def test_each_resource_lists_shows_and_deletes_alike(mlpforge: CLI, client: Client) -> None:
+    """`ls` a table (or --json), `show` a table of fields, `rm` one line per id on stderr."""
+    X, y = blobs(n=30, seed=11)
+    first, second = (client.upload_dataset(X, y, name=f"cli-{i}") for i in range(2))
+    params = {"hidden_layer_sizes": [4], "max_iter": 3, "random_state": 0}
+    job = client.wait(client.train(first.id, "classification", params), timeout=120)
+    assert job.succeeded and job.model_id
+
+    def lines(*args: str) -> list[list[str]]:
+        done = mlpforge(*args)
+        assert done.returncode == 0, done.stderr
+        return [line.split() for line in done.stdout.splitlines()]
+
+    datasets = lines("datasets", "ls", "-n", "2")
+    assert datasets[0] == ["ID", "NAME", "ROWS", "FEATURES", "TARGET", "CREATED"]
+    assert [row[:4] for row in datasets[1:]] == [
+        [second.id, "cli-1", "30", "3"], [first.id, "cli-0", "30", "3"]
+    ]  # fmt: skip
+    everything = json.loads(mlpforge("datasets", "ls", "--all", "--json").stdout)
+    assert {first.id, second.id} <= {dataset["id"] for dataset in everything}
+    assert ["classes", '["blue",', '"green",', '"red"]'] in lines("datasets", "show", first.id)
+
+    jobs = lines("jobs", "ls", "-n", "1")
+    assert jobs[0] == ["ID", "NAME", "STATUS", "TASK", "EPOCH", "LOSS", "MODEL", "CREATED"]
+    assert jobs[1][0] == job.id and "succeeded" in jobs[1] and job.model_id in jobs[1]
+    assert ["progress", "100%", "(epoch", f"{job.epoch})"] in lines("jobs", "show", job.id)
+    history = lines("jobs", "metrics", job.id)
+    assert history[0] == ["EPOCH", "LOSS", "VAL_LOSS", "VAL_SCORE", "LEARNING_RATE", "SECONDS"]
+    assert [row[0] for row in history[1:]] == [str(e) for e in range(1, job.epoch + 1)]
+    refused = mlpforge("jobs", "cancel", job.id)
+    assert refused.returncode == 1 and "already finished" in refused.stderr
+
+    models = lines("models", "ls", "-n", "1")
+    assert models[0] == ["ID", "TASK", "FEATURES", "LAYERS", "PARAMETERS", "JOB", "CREATED"]
+    assert models[1][0] == job.model_id and job.id in models[1]
+    assert ["hidden", "layers", "[4]"] in lines("models", "show", job.model_id)
+    shown = json.loads(mlpforge("models", "show", job.model_id, "--json").stdout)
+    assert shown["id"] == job.model_id and shown["job_id"] == job.id
+    assert ["ready", "yes"] in lines("status")
+
+    for args, ids in (
+        (("jobs", "rm"), [job.id]),
+        (("models", "rm"), [job.model_id]),
+        (("datasets", "rm"), [first.id, second.id]),
+    ):
+        removed = mlpforge(*args, *ids)
+        assert removed.returncode == 0 and removed.stdout == ""
+        assert removed.stderr.splitlines() == [f"Deleted {resource_id}" for resource_id in ids]
+    gone = mlpforge("datasets", "show", first.id)
+    assert gone.returncode == 1 and "does not exist" in gone.stderr
+    nothing = mlpforge("jobs", "ls", "--dataset", first.id)
+    assert nothing.returncode == 0 and nothing.stdout == "" and nothing.stderr == "No jobs.\n"

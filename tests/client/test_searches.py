@@ -102,6 +102,9 @@ def test_the_search_command(mlpforge: CLI, client: Client, tmp_path: Path) -> No
     cancelled = mlpforge("search", "cancel", search_id)
     assert cancelled.returncode == 1 and "already finished" in cancelled.stderr
     removed = mlpforge("search", "rm", search_id)
-    assert removed.returncode == 0 and mlpforge("search", "show", search_id).returncode == 1
+    assert removed.returncode == 0 and removed.stdout == f"Deleted {search_id}\n"
+    assert mlpforge("search", "show", search_id).returncode == 1
+    none = mlpforge("search", "ls", "--status", "no-such-status")
+    assert none.returncode == 0 and none.stderr == "No searches.\n"
     bad = mlpforge("search", "create", dataset.id, "-s", "alpha=-1")
     assert bad.returncode == 1 and "alpha=-1" in bad.stderr

@@ -8,9 +8,9 @@ import httpx
 import pytest
 
 from mlpforge.client import Client, NotFoundError, RateLimitError, ValidationError
-from mlpforge.client._calls import SSEDecoder
 from mlpforge.client._errors import ApiError
-from mlpforge.client._sync import _retry_pause
+from mlpforge.client._sse import SSEDecoder
+from mlpforge.client._steps import retry_pause
 from tests.client.conftest import blobs
 
 
@@ -55,11 +55,11 @@ def test_problems_become_typed_exceptions() -> None:
         _response(429, {"status": 429, "detail": "slow down"}, **{"Retry-After": "3"})
     )
     assert isinstance(limited, RateLimitError) and limited.retry_after == 3.0
-    assert _retry_pause(limited, attempt=0, max_retries=2, max_wait=60) == 3.0
-    assert _retry_pause(limited, attempt=2, max_retries=2, max_wait=60) is None
-    assert _retry_pause(limited, attempt=0, max_retries=1, max_wait=1.5) == 1.5
+    assert retry_pause(limited, attempt=0, max_retries=2, max_wait=60) == 3.0
+    assert retry_pause(limited, attempt=2, max_retries=2, max_wait=60) is None
+    assert retry_pause(limited, attempt=0, max_retries=1, max_wait=1.5) == 1.5
     assert isinstance(ApiError.from_response(_response(404, {"detail": "gone"})), NotFoundError)
-    assert _retry_pause(error, attempt=0, max_retries=5, max_wait=60) is None
+    assert retry_pause(error, attempt=0, max_retries=5, max_wait=60) is None
 
 
 class _CutAfter(httpx.SyncByteStream):

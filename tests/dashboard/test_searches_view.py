@@ -62,3 +62,7 @@ def test_the_searches_view_lists_and_sorts_trials(
         rates = table.evaluate_all("rows => rows.map(r => r.children[1].textContent)")
         assert rates == ["1.000e-4", "0.01", "0.2"]
         expect(page.get_by_text(search["best_model_id"])).to_be_visible()
+        # The objective against a parameter: one point per trial, on a log axis for rates.
+        expect(page.locator("#scatter-param")).to_have_value("learning_rate_init")
+        expect(page.locator('figure[data-chart="scatter"]')).to_have_attribute("data-points", "3")
+        expect(page.locator('figure[data-chart="scatter"] canvas')).to_have_count(1)

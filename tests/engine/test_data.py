@@ -97,7 +97,7 @@ def test_without_standardization_float32_input_is_not_copied() -> None:
     trainer = Trainer(
         X, X[:, 0] > 0, task="classification", params=MLPParams(standardize=False, max_iter=1)
     )
-    assert trainer.data.X_train is X or np.shares_memory(trainer.data.X_train, X)
+    assert trainer.data.X_train.source is X or np.shares_memory(trainer.data.X_train.source, X)
     assert trainer.run().x_mean_ is None
 
 

@@ -150,7 +150,7 @@ def test_predict_reproduces_training_outputs(blobs) -> None:  # type: ignore[no-
     X, y = blobs
     trainer = Trainer(X, y, task="classification", params=PARAMS)
     model = trainer.run()
-    _, out = trainer.net.evaluate(trainer.data.X_train, trainer.data.Y_train)
+    _, out = trainer.net.evaluate(trainer.data.X_train.materialize(), trainer.data.Y_train)
     assert np.array_equal(model.predict_proba(X), out)
 
 

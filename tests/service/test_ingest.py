@@ -42,7 +42,7 @@ def classify(y: np.ndarray) -> EncodedTarget:
 
 
 def assert_valid(ds: ParsedDataset) -> None:
-    assert ds.X.dtype == np.float32
+    assert ds.X.dtype.kind in "biuf"  # float32 from JSON and CSV; an .npz keeps its dtype
     assert ds.X.ndim == 2
     assert ds.X.flags.c_contiguous
     assert ds.y.ndim == 1
@@ -78,7 +78,10 @@ def test_limits_reject_nonsense() -> None:
 
 def test_parsed_dataset_checks_its_invariants() -> None:
     with pytest.raises(ValueError):
-        ParsedDataset(np.zeros((2, 2)), np.zeros(2), ["a", "b"], None, "continuous", None)
+        ParsedDataset(np.zeros((2, 2), complex), np.zeros(2), ["a", "b"], None, "continuous", None)
+    with pytest.raises(ValueError):  # not C-contiguous
+        F = np.asfortranarray(np.zeros((2, 2)))
+        ParsedDataset(F, np.zeros(2), ["a", "b"], None, "continuous", None)
     with pytest.raises(ValueError):
         ParsedDataset(
             np.zeros((2, 2), np.float32), np.zeros(3), ["a", "b"], None, "continuous", None
@@ -695,6 +698,7 @@ def test_npz_feature_names_string_targets_and_conversions() -> None:
     )
     assert_valid(ds)
     assert ds.X.tolist() == [[0, 1], [2, 3], [4, 5]]
+    assert ds.X.dtype == np.int64 and ds.X.flags.c_contiguous  # its own dtype, in C order
     assert (ds.y.dtype, ds.y.tolist()) == (np.uint8, [1, 0, 1])
     assert ds.classes == ["a", "b"]
     assert ds.feature_names == ["height", "weight"]
@@ -920,7 +924,7 @@ def test_npz_size_limit_is_read_from_the_header(monkeypatch: pytest.MonkeyPatch)
     # 30,000 × 784 zeros compress to a few hundred kB; the refusal must come before inflating.
     data = as_npz(compressed=True, X=np.zeros((30_000, 784), np.float32), y=np.zeros(30_000))
     loaded = arrays_loaded(monkeypatch)
-    err = refusal(lambda: parse_npz_dataset(data, limits=LIMITS))
+    err = refusal(lambda: parse_npz_dataset(data, limits=IngestLimits(max_cells=20_000_000)))
     assert err.status == 413
     assert only(err) == (
         ["file"],

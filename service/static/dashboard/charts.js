@@ -99,3 +99,54 @@ export function alignByEpoch(histories, field) {
   });
   return [epochs, columns];
 }
+
+/**
+ * Points of (x, y) pairs, no lines: a search's objective against one parameter. Numeric x is
+ * drawn on a log axis when it spans more than two decades (learning rates, alpha); other values
+ * are placed at their rank, labelled with the value. Returns {element, show(points), destroy()}.
+ */
+export function scatterChart({ title, yLabel, height = 260, name }) {
+  const plotArea = h("div", { class: "chart-plot" });
+  const element = h("figure", { class: "chart", dataset: { chart: name || "", points: "0" } }, h("figcaption", {}, title), plotArea);
+  let plot = null;
+
+  function show(points, xLabel) {
+    plot?.destroy();
+    plot = null;
+    const numeric = points.every((p) => typeof p.x === "number");
+    const labels = numeric ? [] : [...new Set(points.map((p) => String(p.x)))].sort();
+    const xOf = (p) => (numeric ? p.x : labels.indexOf(String(p.x)));
+    const sorted = points.filter((p) => p.y !== null && p.y !== undefined).sort((a, b) => xOf(a) - xOf(b));
+    const xs = sorted.map(xOf);
+    const positive = numeric && xs.length && xs.every((x) => x > 0);
+    const log = positive && Math.max(...xs) / Math.min(...xs) > 100;
+    element.dataset.points = String(sorted.length);
+    if (!globalThis.uPlot || !sorted.length) return;
+    const width = Math.max(280, Math.floor(plotArea.getBoundingClientRect().width || 600));
+    plot = new globalThis.uPlot(
+      {
+        width,
+        height,
+        scales: { x: { time: false, distr: log ? 3 : 1, ...(numeric ? {} : { range: [-0.5, labels.length - 0.5] }) } },
+        axes: [
+          {
+            label: xLabel,
+            stroke: "#667085",
+            grid: { stroke: "#eef0f3" },
+            ...(numeric ? { values: (u, ticks) => ticks.map((t) => num(t, 3)) } : { splits: () => labels.map((_, i) => i), values: () => labels }),
+          },
+          { label: yLabel || "", stroke: "#667085", grid: { stroke: "#eef0f3" }, values: (u, ticks) => ticks.map((t) => num(t, 3)) },
+        ],
+        series: [
+          { label: xLabel },
+          { label: yLabel || "y", stroke: PALETTE[0], paths: () => null, points: { show: true, size: 8, fill: PALETTE[0] }, value: (u, v) => num(v) },
+        ],
+        legend: { live: true },
+      },
+      [xs, sorted.map((p) => p.y)],
+      plotArea,
+    );
+  }
+
+  return { element, show, destroy: () => plot?.destroy() };
+}

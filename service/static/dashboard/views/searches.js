@@ -1,6 +1,7 @@
 // Searches: the list (polled), and one search's trials, sortable by objective or any column.
 
 import { api, describe, unspoken } from "../api.js";
+import { scatterChart } from "../charts.js";
 import { facts, h, num, progressBar, replace, shortId, sleep, statusBadge, table, time } from "../dom.js";
 import { FINISHED } from "./jobs.js";
 import { deleteButton, fill } from "./shared.js";
@@ -94,7 +95,11 @@ export function searchView(root, id, { signal, notify, navigate }) {
   const head = h("div", { class: "view-head" }, h("h1", {}, shortId(id)));
   const summary = h("div", {});
   const trials = h("div", {});
-  root.append(head, summary, h("h2", {}, "Trials"), trials);
+  const chooser = h("select", { id: "scatter-param", "aria-label": "parameter", on: { change: () => drawScatter() } });
+  const scatter = scatterChart({ title: "Objective by parameter", yLabel: "objective", name: "scatter" });
+  root.append(head, summary, h("h2", {}, "Trials"), trials,
+    h("section", { class: "scatter" }, h("label", {}, "Parameter ", chooser), scatter.element));
+  signal.addEventListener("abort", () => scatter.destroy());
   let search = null;
   let sort = null; // {key, descending}; null: the leaderboard's order (objective, best first)
   const bestFirst = () => ({ key: "objective", descending: search.objective.goal === "maximize" });
@@ -108,6 +113,19 @@ export function searchView(root, id, { signal, notify, navigate }) {
 
   function draw() {
     replace(trials, search.leaderboard.length ? trialsTable(search, sort || bestFirst(), resort) : h("p", { class: "muted" }, "No trial has finished yet."));
+    const names = [...new Set(search.leaderboard.flatMap((trial) => Object.keys(trial.params)))].sort();
+    if (names.join() !== [...chooser.options].map((o) => o.value).join()) {
+      const chosen = chooser.value;
+      replace(chooser, ...names.map((name) => h("option", { value: name }, name)));
+      if (names.includes(chosen)) chooser.value = chosen;
+    }
+    drawScatter();
+  }
+
+  function drawScatter() {
+    const name = chooser.value;
+    if (!search || !name) return;
+    scatter.show(search.leaderboard.map((trial) => ({ x: trial.params[name], y: trial.objective })), name);
   }
 
   function show() {
