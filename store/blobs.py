@@ -27,7 +27,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from contextlib import suppress
 from dataclasses import dataclass
-from typing import Any, Protocol
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlparse
 
 import obstore
@@ -35,7 +36,15 @@ from obstore.store import LocalStore, S3Store
 
 from store.records import BlobKind
 
+if TYPE_CHECKING:  # a TypedDict of obstore's stubs, not importable at run time
+    from obstore.store import RetryConfig
+
 Buffer = bytes | bytearray | memoryview
+
+# obstore retries a failed request 10 times within 3 minutes by default: an API request would
+# hang that long while S3 is unreachable. A few retries within 20 s ride out a blip; beyond
+# that the API answers 503 (Retry-After) and a worker's job is retried by its lease.
+S3_RETRY: RetryConfig = {"max_retries": 3, "retry_timeout": timedelta(seconds=20)}
 
 
 class BlobStoreError(Exception):
@@ -178,6 +187,7 @@ def open_external(url: str, s3: S3Options | None = None) -> ExternalBlobs | None
         where,
         prefix=prefix or None,
         client_options={"allow_http": allow_http, "timeout": "120s", "connect_timeout": "5s"},
+        retry_config=S3_RETRY,
         **config,
     )
     return ObjectBlobs("s3", store)

@@ -113,3 +113,11 @@ def blob_backend(request: pytest.FixtureRequest, tmp_path: Path) -> BlobBackend:
     kind: str = request.param
     s3 = request.getfixturevalue("s3_server") if kind == "s3" else None
     return backend(kind, tmp_path / "blobs", s3)
+
+
+@pytest.fixture(params=[kind for kind in BACKENDS if kind != "redis"])
+def external_blob_backend(request: pytest.FixtureRequest, tmp_path: Path) -> BlobBackend:
+    """A folder, then S3: the stores whose blobs live outside Redis's transactions."""
+    kind: str = request.param
+    s3 = request.getfixturevalue("s3_server") if kind == "s3" else None
+    return backend(kind, tmp_path / "blobs", s3)

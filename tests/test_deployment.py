@@ -48,7 +48,10 @@ CONTAINER_PORT = "8000"
 FLOWER_PORT = "5555"
 TARGETS = ("cpu", "gpu")  # the runtime stages: what `docker build --target` makes
 APP_SERVICES = ("api", "worker", "worker-gpu", "flower")  # the services of the mlpforge image
-SECRETS = ("MLPFORGE_API_KEYS", "MLPFORGE_CALLBACK_SECRETS", "REDIS_PASSWORD", "FLOWER_BASIC_AUTH")
+SECRETS = (
+    "MLPFORGE_API_KEYS", "MLPFORGE_CALLBACK_SECRETS", "MLPFORGE_S3_SECRET_ACCESS_KEY",
+    "REDIS_PASSWORD", "FLOWER_BASIC_AUTH",
+)  # fmt: skip
 # What mlpforge reads besides Settings: the launcher's knobs and the compose file's own.
 NOT_SETTINGS_BUT_DOCUMENTED = {
     "MLPFORGE_API_WORKERS", "MLPFORGE_WORKER_CONCURRENCY", "MLPFORGE_WORKER_QUEUES",
@@ -370,8 +373,14 @@ def test_env_example_documents_every_setting_with_its_default() -> None:
         if name in {"redis_url", "api_keys"}:
             continue  # the compose file's own Redis; a secret
         assert field.annotation is not None
-        value = TypeAdapter(field.annotation).validate_python(example[variable])
-        assert value == field.default, f"{variable}={example[variable]}: default is {field.default}"
+        if field.default is None:
+            # Unset by default: shown as an empty value (what compose passes when unset).
+            assert example[variable] == "", f"{variable}: unset by default, shown empty"
+        else:
+            value = TypeAdapter(field.annotation).validate_python(example[variable])
+            assert value == field.default, (
+                f"{variable}={example[variable]}: default is {field.default}"
+            )
         line = f"{variable}={example[variable]}"
         text = (ROOT / ".env.example").read_text().splitlines()
         previous = text[next(i for i, t in enumerate(text) if t.endswith(line)) - 1]

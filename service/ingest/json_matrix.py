@@ -47,7 +47,8 @@ def split_features(body: bytes) -> tuple[bytes, np.ndarray] | None:
     if span.translate(None, _ALLOWED) or not _json_numbers(span):
         return None
     lines = span[2:-2].replace(b"],[", b"\n")
-    if not lines or b"[" in lines or b"]" in lines:
+    empty_row = lines.startswith(b"\n") or lines.endswith(b"\n") or b"\n\n" in lines
+    if not lines or empty_row or b"[" in lines or b"]" in lines:
         return None  # an empty row, deeper nesting, or numbers between rows
     try:
         with np.errstate(over="ignore"):

@@ -19,7 +19,7 @@ import pytest
 import redis
 
 from engine import load_model
-from mlpforge.redis_server import RedisServer
+from mlpforge.redis_server import RedisServer, free_port
 from store.keys import TenantKeys
 from tests.blob_servers import BlobBackend, S3Server, backend
 from tests.e2e.helpers import stored, submit, wait_for
@@ -176,3 +176,40 @@ def test_sigkill_mid_fit_then_resume_is_exact(stack: Stack) -> None:
     if external is not None:  # the finished jobs' checkpoints were removed with them
         keys = TenantKeys(TENANT)
         assert external.list(f"{keys.prefix}:job") == []
+
+
+def test_an_unreachable_blob_store_is_a_503_and_keeps_the_secret(tmp_path: Path) -> None:
+    """S3 down (nothing listens at its endpoint): an upload answers 503 with Retry-After
+    within seconds (a bounded retry, not obstore's 3 minutes), stores no record, and neither
+    the answer nor the API's log shows the secret key."""
+    secret = "s3-secret-never-shown-0123456789"
+    dead = BlobBackend(
+        "s3",
+        {
+            "MLPFORGE_BLOB_URL": "s3://nowhere/prefix",
+            "MLPFORGE_S3_ENDPOINT_URL": f"http://127.0.0.1:{free_port()}",
+            "MLPFORGE_S3_REGION": "us-east-1",
+            "MLPFORGE_S3_ACCESS_KEY_ID": "id",
+            "MLPFORGE_S3_SECRET_ACCESS_KEY": secret,
+        },
+    )
+    stack = Stack(dead, tmp_path)
+    try:
+        with stack.client() as client:
+            started = time.monotonic()
+            answer = client.post(
+                "/v1/datasets",
+                files={"file": ("pixels.npz", _pixels(rows=200), "application/octet-stream")},
+            )
+            took = time.monotonic() - started
+            assert answer.status_code == 503, answer.text
+            assert answer.headers["content-type"].startswith("application/problem+json")
+            assert answer.headers["retry-after"] == "2"
+            assert "blob store" in answer.json()["detail"]
+            assert took < 60, f"the upload waited {took:.0f} s for a dead store"
+            assert client.get("/v1/datasets").json()["data"] == []
+        log = stack.procs[0].log()
+        assert "blob store unavailable" in log
+        assert secret not in log and secret not in answer.text
+    finally:
+        stack.close()

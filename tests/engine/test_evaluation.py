@@ -63,7 +63,10 @@ def test_chunks_do_not_change_the_scores(monkeypatch: pytest.MonkeyPatch) -> Non
     monkeypatch.setattr(engine.evaluation, "CHUNK_ELEMENTS", 8 * 7)  # 7 rows per chunk
     chunked = score(model, X, codes, None)
     assert chunked.keys() == whole.keys()
-    assert all(chunked[k] == pytest.approx(whole[k], abs=1e-12) for k in whole)
+    # The counts are exact; log_loss sums float32 probabilities, which BLAS's kernels round
+    # differently for 7 rows than for 90 (a few ulps of float32, ~1e-9 here).
+    assert all(chunked[k] == pytest.approx(whole[k], rel=1e-7, abs=1e-12) for k in whole)
+    assert {k for k in whole if chunked[k] != whole[k]} <= {"log_loss"}
 
 
 def test_codes_of_another_dataset_map_onto_the_models_classes() -> None:

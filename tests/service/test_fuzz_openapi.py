@@ -221,11 +221,11 @@ def _trained(store: Store, dataset: DatasetRecord, settings: Settings) -> JobRec
 
 
 @pytest.fixture(scope="module")
-def fuzz(redis_url: str) -> Iterator[Fuzz]:
+def fuzz(service_redis_url: str) -> Iterator[Fuzz]:
     tenant = f"fuzz{secrets.token_hex(4)}"
     key = f"key-{secrets.token_hex(8)}"
     app_settings = Settings(
-        redis_url=redis_url,
+        redis_url=service_redis_url,
         api_keys=f"{tenant}:{key}",
         rate_limit_per_second=0,
         # Small enough that the epoch a worker may run before its job's cancel costs nothing.
@@ -235,7 +235,7 @@ def fuzz(redis_url: str) -> Iterator[Fuzz]:
         max_dataset_cells=20_000,
     )
     app = create_app(app_settings)
-    store = Store(redis.Redis.from_url(redis_url), tenant)
+    store = Store(redis.Redis.from_url(service_redis_url), tenant)
     datasets = [_dataset(store, categorical=True), _dataset(store, categorical=False)]
     jobs = [_trained(store, dataset, app_settings) for dataset in datasets]
     models = [store.models.get(job.model_id) for job in jobs if job.model_id]

@@ -19,9 +19,9 @@ def _client(settings: Settings, key: str) -> TestClient:
 
 
 @pytest.fixture
-def limited(redis_url: str, tenant: str) -> Iterator[TestClient]:
+def limited(service_redis_url: str, tenant: str) -> Iterator[TestClient]:
     settings = Settings(
-        redis_url=redis_url,
+        redis_url=service_redis_url,
         api_keys=f"{tenant}:k-{tenant},{tenant}x:k2-{tenant}",
         rate_limit_per_second=1,
         rate_limit_burst=5,
@@ -44,8 +44,10 @@ def test_rate_limit_answers_429_with_retry_after(limited: TestClient, tenant: st
     assert limited.get("/healthz").status_code == 200
 
 
-def test_queued_jobs_per_tenant(redis_url: str, tenant: str) -> None:
-    settings = Settings(redis_url=redis_url, api_keys=f"{tenant}:k-{tenant}", max_active_jobs=2)
+def test_queued_jobs_per_tenant(service_redis_url: str, tenant: str) -> None:
+    settings = Settings(
+        redis_url=service_redis_url, api_keys=f"{tenant}:k-{tenant}", max_active_jobs=2
+    )
     with _client(settings, f"k-{tenant}") as client:
         dataset = client.post(
             "/v1/datasets", json={"features": [[0], [1], [2], [3]], "targets": [0, 1, 0, 1]}

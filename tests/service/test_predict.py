@@ -121,9 +121,9 @@ def test_a_model_deleted_through_another_api_process_is_404_within_a_second(
 
 
 def test_another_tenants_model_is_404(
-    redis_url: str, tenant: str, model_id: str, client: TestClient
+    service_redis_url: str, tenant: str, model_id: str, client: TestClient
 ) -> None:
-    other = Settings(redis_url=redis_url, api_keys=f"{tenant}x:other-{tenant}")
+    other = Settings(redis_url=service_redis_url, api_keys=f"{tenant}x:other-{tenant}")
     with TestClient(create_app(other), raise_server_exceptions=False) as stranger:
         answer = stranger.post(
             f"/v1/models/{model_id}/predict",
@@ -143,10 +143,10 @@ def test_predict_keeps_the_shared_checks(client: TestClient, model_id: str) -> N
 
 
 def test_predict_is_rate_limited_like_every_route(
-    redis_url: str, tenant: str, model_id: str
+    service_redis_url: str, tenant: str, model_id: str
 ) -> None:
     limited = Settings(
-        redis_url=redis_url,
+        redis_url=service_redis_url,
         api_keys=f"{tenant}:key-{tenant}",
         rate_limit_per_second=1,
         rate_limit_burst=3,

@@ -101,7 +101,7 @@ def test_inputs_and_instances_together_are_refused(
 
 
 def test_predict_refuses_more_rows_than_the_limit_before_parsing(
-    redis_url: str, tenant: str, store: Store, settings: Settings
+    tenant: str, store: Store, settings: Settings
 ) -> None:
     model_id = _finished_job(store, settings).model_id
     limited = settings.model_copy(update={"max_predict_rows": 50})
@@ -141,7 +141,7 @@ def test_a_100000_layer_request_is_refused_by_its_size(client: TestClient) -> No
     assert_problem(answer, 413, "MLPFORGE_MAX_REQUEST_BYTES")
 
 
-def test_the_work_of_one_epoch_is_bounded(redis_url: str, tenant: str, settings: Settings) -> None:
+def test_the_work_of_one_epoch_is_bounded(tenant: str, settings: Settings) -> None:
     tight = settings.model_copy(update={"max_epoch_work": 1e7})
     with TestClient(create_app(tight), raise_server_exceptions=False) as client:
         client.headers["Authorization"] = f"Bearer key-{tenant}"

@@ -221,11 +221,11 @@ def test_keys_tenants_and_ids(client: TestClient, store: Store, redis_client: re
         assert_v2_error(infer(client, other, body), 404)
 
 
-def test_infer_takes_the_data_body_limit(redis_url: str, tenant: str, store: Store) -> None:
+def test_infer_takes_the_data_body_limit(service_redis_url: str, tenant: str, store: Store) -> None:
     """/v2 infer is a data route: a body over MLPFORGE_MAX_REQUEST_BYTES is fine, one over
     MLPFORGE_MAX_BODY_BYTES is a 413 a V2 client can read."""
     settings = Settings(
-        redis_url=redis_url, api_keys=f"{tenant}:key-{tenant}",
+        redis_url=service_redis_url, api_keys=f"{tenant}:key-{tenant}",
         max_request_bytes=1000, max_body_bytes=200_000,
     )  # fmt: skip
     model_id = publish(store, train("regression"))
