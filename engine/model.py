@@ -97,7 +97,8 @@ class FittedModel:
         """(W, b) per layer as float32 copies (ONNX's type)."""
         return [(w.astype(np.float32), b.astype(np.float32)) for w, b in self.weights()]
 
-    def _outputs(self, X: Any) -> np.ndarray:
+    def _checked(self, X: Any) -> np.ndarray:
+        """X as a 2-D numeric array of this model's width, all finite (else ValueError)."""
         X = np.asarray(X)
         if X.ndim == 1:  # one row
             X = X.reshape(1, -1)
@@ -112,28 +113,38 @@ class FittedModel:
                 raise ValueError(f"X: features must be numbers ({exc})") from exc
         if not np.isfinite(X).all():
             raise ValueError("X: features must be finite (no NaN or inf)")
+        return X
+
+    def _outputs(self, X: Any, *, validated: bool = False) -> np.ndarray:
+        if not validated:
+            X = self._checked(X)
         x = standardize(X, self.x_mean_, self.x_scale_, self.dtype)
         return predict_output(np, self.weights(), self.activation, self.output_activation, x)
 
-    def predict_proba(self, X: Any) -> np.ndarray:
+    def predict_proba(self, X: Any, *, validated: bool = False) -> np.ndarray:
         """[n, n_classes] class probabilities (binary gives two columns; multilabel one per
-        label, each that label's own probability)."""
+        label, each that label's own probability).
+
+        ``validated``: X is already a finite 2-D array of ``n_features_in_`` columns (the API's
+        parsers check exactly that, and name the bad cell), so the checks are not repeated.
+        """
         if self.task != "classification":
             raise ValueError("predict_proba is only available for classification models")
-        p = self._outputs(X)
+        p = self._outputs(X, validated=validated)
         if p.shape[1] == 1 and not self.multilabel:
             return np.hstack([1.0 - p, p])
         return p
 
-    def predict(self, X: Any) -> np.ndarray:
+    def predict(self, X: Any, *, validated: bool = False) -> np.ndarray:
         """Original class labels (multilabel: 0/1 indicator rows, int64, as scikit-learn), or
-        targets in the training dtype (1-D for one target, 2-D for many)."""
+        targets in the training dtype (1-D for one target, 2-D for many). ``validated``: as
+        for `predict_proba`."""
         if self.task == "classification":
             assert self.classes_ is not None
             if self.multilabel:
-                return (self._outputs(X) > 0.5).astype(np.int64)
-            return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
-        out = self._outputs(X)
+                return (self._outputs(X, validated=validated) > 0.5).astype(np.int64)
+            return self.classes_[np.argmax(self.predict_proba(X, validated=validated), axis=1)]
+        out = self._outputs(X, validated=validated)
         if self.y_scale_ is not None and self.y_mean_ is not None:
             out *= self.y_scale_
             out += self.y_mean_

@@ -67,6 +67,27 @@ def test_predict_answers_with_labels_and_probabilities(client: TestClient, model
     assert same.json() == body
 
 
+def test_float32_json_numbers_on_request(client: TestClient, model_id: str) -> None:
+    """?dtype=float32: the same answer with probabilities spelt as float32 numbers (shorter);
+    anything but float32/float64 is a 422 naming the query parameter."""
+    rows = {"inputs": [[1.0, 0.0, 0.0], [-1.0, 0.5, 2], [0.3, -2, 1]]}
+    path = f"/v1/models/{model_id}/predict"
+    wide = client.post(path, json=rows)
+    short = client.post(path, params={"dtype": "float32"}, json=rows)
+    assert short.status_code == 200, short.text
+    assert len(short.content) < len(wide.content)
+    wide_body, short_body = wide.json(), short.json()
+    assert short_body["predictions"] == wide_body["predictions"]
+    assert short_body["classes"] == wide_body["classes"]
+    expected = np.asarray(wide_body["probabilities"], dtype=np.float32)
+    assert np.array_equal(np.asarray(short_body["probabilities"], dtype=np.float32), expected)
+    # Each number is float32's shortest spelling: read as float32, written back the same.
+    for number in np.asarray(short_body["probabilities"]).ravel():
+        assert float(str(np.float32(number))) == number
+    assert client.post(path, params={"dtype": "float64"}, json=rows).json() == wide_body
+    assert_problem(client.post(path, params={"dtype": "half"}, json=rows), 422, "query.dtype")
+
+
 @pytest.mark.parametrize(
     ("inputs", "fragments"),
     [
