@@ -35,12 +35,14 @@ BENCHMARKS: dict[str, list[str]] = {
     "service": [sys.executable, "-m", "bench.service"],
     "search": [sys.executable, "bench/search.py"],
     "quality": [sys.executable, "bench/quality.py"],
+    "bigdata": [sys.executable, "-m", "bench.bigdata"],
 }
 SCRIPT = {
     "engine": ROOT / "bench" / "engine.py",
     "service": ROOT / "bench" / "service.py",
     "search": ROOT / "bench" / "search.py",
     "quality": ROOT / "bench" / "quality.py",
+    "bigdata": ROOT / "bench" / "bigdata.py",
 }
 
 

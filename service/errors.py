@@ -16,6 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from engine.errors import ParamError
 from store.blobs import BlobStoreError
 from store.connection import PoolExhausted
+from store.datasets import TooLargeForRedis
 
 log = logging.getLogger(__name__)
 
@@ -234,6 +235,11 @@ def install_error_handlers(app: FastAPI) -> None:
             "the store (Redis) is full: nothing was saved; delete unused datasets and models, "
             "or ask the operator to give Redis more memory",
         )
+
+    @app.exception_handler(TooLargeForRedis)
+    async def _too_large_for_redis(_: Request, exc: Exception) -> JSONResponse:
+        # Nothing was written: the size is checked before the transaction.
+        return problem(413, str(exc))
 
     @app.exception_handler(BlobStoreError)
     async def _blobs_down(_: Request, exc: Exception) -> JSONResponse:

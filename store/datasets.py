@@ -28,6 +28,22 @@ from store.keys import TenantKeys
 from store.pagination import page_ids
 from store.records import DatasetRecord, Label, Page, TargetKind
 
+# Redis refuses a string value over 512 MB (its proto-max-bulk-len) and drops the connection:
+# an array that large cannot be kept in Redis whatever its memory, only in a folder or S3.
+REDIS_MAX_VALUE_BYTES = 512 * 1024 * 1024
+
+
+class TooLargeForRedis(Exception):
+    """An array of the dataset is over what one Redis value holds (MLPFORGE_BLOB_URL=redis)."""
+
+    def __init__(self, size_bytes: int) -> None:
+        super().__init__(
+            f"the dataset's features take {size_bytes / 2**20:,.0f} MiB, over the "
+            f"{REDIS_MAX_VALUE_BYTES // 2**20} MiB that one Redis value holds: datasets this "
+            "large need MLPFORGE_BLOB_URL set to a shared folder or S3 (README: Blob storage)"
+        )
+        self.size_bytes = size_bytes
+
 
 class DatasetArrays(NamedTuple):
     """A stored dataset's arrays, read-only: ``w`` is None when it has no sample weights."""
@@ -121,6 +137,10 @@ class Datasets:
         if w is not None:
             w = np.ascontiguousarray(w, dtype=np.float64)
         parts = [to_npy_parts(a) for a in ((X, y) if w is None else (X, y, w))]
+        if self._blobs is None:
+            largest = max(len(head) + data.nbytes for head, data in parts)
+            if largest > REDIS_MAX_VALUE_BYTES:
+                raise TooLargeForRedis(largest)
         record = DatasetRecord(
             id=new_id("ds"),
             name=name,

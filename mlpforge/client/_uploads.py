@@ -20,6 +20,14 @@ COMPRESS_ABOVE_BYTES = 1 << 20
 PATH = "/v1/datasets"
 
 
+def _file(content: bytes | io.BytesIO) -> io.BytesIO:
+    """A file part as a file object, never as bytes: httpx sends a bytes part by copying what
+    is left of it after every socket write (a 760 MB upload took 54 s instead of ~1 s; see
+    bench/RESULTS.md, "Bigger data"). A file object is read in chunks, and rewound by httpx if
+    the request is sent again."""
+    return content if isinstance(content, io.BytesIO) else io.BytesIO(content)
+
+
 def upload_dataset(
     data: Any,
     y: Any = None,
@@ -38,7 +46,7 @@ def upload_dataset(
         if y is not None or sample_weight is not None:
             raise TypeError("with a file, name the target column with target=, not y=")
         form = given(target=target, weights=weights)
-        files = {"file": (name or path.name, path.read_bytes(), "application/octet-stream")}
+        files = {"file": (name or path.name, _file(path.read_bytes()), "application/octet-stream")}
         return Call("POST", PATH, one(Dataset), files=files, data=form, headers=headers)
     if is_dataframe(data):
         frame = data
@@ -51,7 +59,7 @@ def upload_dataset(
             frame = frame.assign(**{weights: np.asarray(sample_weight)})
         csv = frame.to_csv(index=False).encode()
         form = given(target=target, weights=weights)
-        files = {"file": (name or "dataframe.csv", csv, "text/csv")}
+        files = {"file": (name or "dataframe.csv", _file(csv), "text/csv")}
         return Call("POST", PATH, one(Dataset), files=files, data=form, headers=headers)
     if y is None:
         raise TypeError("upload_dataset(X, y): y is required unless data is a file or a DataFrame")
@@ -83,5 +91,6 @@ def upload_dataset(
         np.savez_compressed(buffer, **arrays)  # type: ignore[arg-type]
     else:
         np.savez(buffer, **arrays)  # type: ignore[arg-type]
-    files = {"file": (name or "arrays.npz", buffer.getvalue(), "application/octet-stream")}
+    buffer.seek(0)
+    files = {"file": (name or "arrays.npz", _file(buffer), "application/octet-stream")}
     return Call("POST", PATH, one(Dataset), files=files, headers=headers)
