@@ -124,6 +124,7 @@ def main(argv: list[str]) -> int:
     else:
         server = private_redis(settings.redis_url)
         say(f"no Redis answers at {url}: starting a private one (data in {server.data_dir})")
+        server.data_dir.mkdir(parents=True, exist_ok=True)  # redis-server refuses a missing dir
         supervisor.add(Child("redis", server.command(), ready=lambda: answers(settings.redis_url)))
         supervisor.start_all()
         if not supervisor.wait_ready("redis", timeout=20):

@@ -200,3 +200,42 @@ def test_ctrl_c_stops_everything_make_run_started(make_run: MakeRun) -> None:
     _stop_and_check(make_run, signal.SIGINT, group=True)
     assert "SIGINT received: stopping" in make_run.log()
     assert "worker stopped" in make_run.log() and "api stopped" in make_run.log()
+
+
+def test_with_no_redis_answering_a_private_one_starts_in_a_fresh_checkout(
+    tmp_path: Path,
+) -> None:
+    """What a fresh clone does when nothing answers at MLPFORGE_REDIS_URL: the launcher starts
+    a private redis-server with its files under .run/redis (created, as a new checkout has no
+    .run), says so, serves, and stops it on SIGTERM. Run from an empty folder, so that .run is
+    this test's own."""
+    port, redis_port = free_port(), free_port()
+    log_path = tmp_path / "api.log"
+    env = {**os.environ, "MLPFORGE_REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",
+           "PORT": str(port)}  # fmt: skip
+    with log_path.open("wb") as log:
+        popen = subprocess.Popen(
+            [str(ROOT / ".venv/bin/python"), "-m", "mlpforge.launcher", "api"],
+            cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    try:
+        def up() -> bool:
+            if popen.poll() is not None:
+                raise AssertionError(f"the launcher exited:\n{log_path.read_text()}")
+            return _healthy(base)
+
+        wait_until(up, 90, "the launcher's API")
+        text = log_path.read_text()
+        assert "starting a private one" in text and "started by mlpforge" in text, text
+        ready = httpx.get(f"{base}/readyz", timeout=5).json()
+        assert ready["redis"] == "ok", ready
+        assert (tmp_path / ".run" / "redis" / "redis.log").exists()
+        everything = descendants(popen.pid)
+        popen.send_signal(signal.SIGTERM)
+        popen.wait(timeout=40)
+        wait_until(lambda: not any(alive(pid) for pid in everything), 10, "every child to stop")
+        assert "redis stopped" in log_path.read_text()
+    finally:
+        with suppress(ProcessLookupError):
+            os.killpg(popen.pid, signal.SIGKILL)
