@@ -29,7 +29,6 @@ connection. MB here is 10^6 bytes (throughput, body sizes); memory is in MiB.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import cProfile
 import gc
@@ -59,6 +58,7 @@ from bench.figures import write_figures
 from bench.harness import (
     AUTH,
     add_worker,
+    bench_arguments,
     bench_redis_url,
     peak_rss_mb,
     pool_process,
@@ -708,17 +708,7 @@ BENCHES: dict[str, Callable[[str, Config, Report], None]] = {
 
 
 def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="short runs, for development")
-    parser.add_argument("--json", type=Path, help="write the figures here")
-    parser.add_argument("--only", default=",".join(ALL), help=f"comma-separated: {','.join(ALL)}")
-    parser.add_argument("--profile", action="store_true",
-                        help="print cProfile of the JSON and CSV parse functions (ingest)")
-    args = parser.parse_args(argv)
-    chosen = [name.strip() for name in args.only.split(",") if name.strip()]
-    unknown = set(chosen) - set(ALL)
-    if unknown:
-        parser.error(f"unknown benchmarks: {', '.join(sorted(unknown))}")
+    args, chosen = bench_arguments(__doc__ or "", ALL, argv, profile=True)
     cfg, report = Config(quick=args.quick, profile=args.profile), Report()
     url, private = bench_redis_url()
     began = time.monotonic()
@@ -726,10 +716,9 @@ def main(argv: list[str]) -> int:
           f"load average {load_text()}", flush=True)
     report.note(f"load average at start: {load_text()}")
     try:
-        for name in ALL:
-            if name in chosen:
-                BENCHES[name](url, cfg, report)
-                free()
+        for name in chosen:
+            BENCHES[name](url, cfg, report)
+            free()
     finally:
         if private is not None:
             private.close()

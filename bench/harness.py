@@ -6,7 +6,9 @@ stopped when the `Stack` closes. Only loopback addresses are used.
 
 from __future__ import annotations
 
+import argparse
 import os
+from collections.abc import Sequence
 from contextlib import suppress
 from pathlib import Path
 from types import TracebackType
@@ -132,3 +134,24 @@ def pool_process(worker: Process) -> int:
     """The Celery prefork child that runs the tasks (the worker's main process if none)."""
     kids = children(worker.pid)
     return kids[0] if kids else worker.pid
+
+
+def bench_arguments(
+    doc: str, names: Sequence[str], argv: list[str], *, profile: bool = False
+) -> tuple[argparse.Namespace, list[str]]:
+    """The flags every benchmark script takes (--quick, --json, --only; --profile where it
+    profiles), and the benchmarks --only chose, in their own order."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="short runs, for development")
+    parser.add_argument("--json", type=Path, help="write the figures here")
+    listed = ",".join(names)
+    parser.add_argument("--only", default=listed, help=f"comma-separated: {listed}")
+    if profile:
+        parser.add_argument("--profile", action="store_true",
+                            help="print cProfile of the JSON and CSV parse functions (ingest)")
+    args = parser.parse_args(argv)
+    chosen = {name.strip() for name in args.only.split(",") if name.strip()}
+    unknown = chosen - set(names)
+    if unknown:
+        parser.error(f"unknown benchmarks: {', '.join(sorted(unknown))}")
+    return args, [name for name in names if name in chosen]

@@ -17,7 +17,6 @@ Benchmarks (each figure with its target; see bench/RESULTS.md):
 
 from __future__ import annotations
 
-import argparse
 import io
 import json
 import re
@@ -43,6 +42,7 @@ from bench.harness import (
     TENANT,
     Stack,
     add_worker,
+    bench_arguments,
     bench_redis_url,
     peak_rss_mb,
     pool_process,
@@ -527,23 +527,14 @@ BENCHES: dict[str, Callable[[Stack, Config, Report], None]] = {
 
 
 def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="short runs, for development")
-    parser.add_argument("--json", type=Path, help="write the figures here")
-    parser.add_argument("--only", default=",".join(ALL), help=f"comma-separated: {','.join(ALL)}")
-    args = parser.parse_args(argv)
-    chosen = [name.strip() for name in args.only.split(",") if name.strip()]
-    unknown = set(chosen) - set(ALL)
-    if unknown:
-        parser.error(f"unknown benchmarks: {', '.join(sorted(unknown))}")
+    args, chosen = bench_arguments(__doc__ or "", ALL, argv)
     cfg, report = Config(quick=args.quick), Report()
     url, private = bench_redis_url()
     print(f"service benchmarks against {url} ({'quick' if cfg.quick else 'full'} runs)", flush=True)
     try:
         with Stack(url) as stack:
-            for name in ALL:
-                if name in chosen:
-                    BENCHES[name](stack, cfg, report)
+            for name in chosen:
+                BENCHES[name](stack, cfg, report)
     finally:
         if private is not None:
             private.close()

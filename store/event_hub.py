@@ -35,10 +35,14 @@ from store.loop_task import LoopTask
 
 log = logging.getLogger(__name__)
 
-# A stream first watched while the reader is blocked joins its next XREAD, so its first live
-# event may wait this long (catch-up reads have already sent everything older). Short, since
-# an idle reader costs only one round trip per block; long blocks would need CLIENT UNBLOCK.
+# A stream first watched while the reader is blocked must join its XREAD: the reader is woken
+# with CLIENT UNBLOCK (its XREAD returns at once, and the next one includes the new stream).
+# Where a Redis refuses CLIENT (some managed ones do), the new stream joins the next XREAD
+# instead, so its first live event may wait this long.
 READ_BLOCK_MS = 1000
+# How long `subscribe` keeps trying to wake a reader that is about to block (its XREAD sent
+# but not yet blocking when the first CLIENT UNBLOCK arrived).
+WAKE_TRIES, WAKE_PAUSE_SECS = 20, 0.002
 QUEUE_EVENTS = 1000
 RETRY_SECS = 1.0
 
@@ -73,6 +77,10 @@ class EventHub:
         self._subscriptions: dict[str, set[Subscription]] = {}
         # Per watched stream: the last id the reader has read (it reads on from there).
         self._cursors: dict[str, str] = {}
+        # The streams of the XREAD in flight (None between reads), and the reader connection's
+        # CLIENT ID (None until known, or after a reconnection).
+        self._reading: frozenset[str] | None = None
+        self._reader_id: int | None = None
 
     @property
     def watched(self) -> int:
@@ -89,6 +97,7 @@ class EventHub:
         self._wanted = asyncio.Event()
         self._subscriptions.clear()
         self._cursors.clear()
+        self._reading = self._reader_id = None
 
     def follow(self, key: str, after: str) -> Follower:
         return Follower(self, key, after)
@@ -107,7 +116,23 @@ class EventHub:
         self._subscriptions.setdefault(key, set()).add(subscription)
         self._cursors.setdefault(key, at)
         self._wanted.set()
+        await self._wake_reader(key)
         return subscription
+
+    async def _wake_reader(self, key: str) -> None:
+        """Make a blocked reader read again now, so that ``key`` joins its XREAD (else the
+        first live event of a new stream could wait for the block to end)."""
+        for _ in range(WAKE_TRIES):
+            reading, reader_id = self._reading, self._reader_id
+            if reading is None or key in reading or reader_id is None:
+                return  # between reads (the next one takes every cursor), or already in it
+            try:
+                if await self._connection.client().client_unblock(reader_id):
+                    return
+            except redis.RedisError as error:  # e.g. CLIENT refused by an ACL: wait instead
+                log.debug("event reader: CLIENT UNBLOCK refused (%s)", error)
+                return
+            await asyncio.sleep(WAKE_PAUSE_SECS)  # its XREAD has not blocked yet
 
     def unsubscribe(self, subscription: Subscription) -> None:
         subscribers = self._subscriptions.get(subscription.key)
@@ -127,11 +152,18 @@ class EventHub:
                     await self._wanted.wait()
                     continue
                 try:
+                    if self._reader_id is None:
+                        self._reader_id = int(await client.client_id())
                     streams: dict[Any, Any] = dict(self._cursors)
-                    reply = await client.xread(streams, count=PAGE, block=READ_BLOCK_MS)
+                    self._reading = frozenset(streams)
+                    try:
+                        reply = await client.xread(streams, count=PAGE, block=READ_BLOCK_MS)
+                    finally:
+                        self._reading = None
                     for key, events in xread_batches(reply):
                         self._dispatch(key, events)
                 except Exception as error:  # the reader must outlive any one failure
+                    self._reader_id = None  # a new connection has a new id
                     if isinstance(error, redis.RedisError):
                         log.warning("event reader: %s; reading again in %g s", error, RETRY_SECS)
                     else:

@@ -111,3 +111,26 @@ def test_a_follower_resuming_past_the_end_does_not_hide_events_from_others(
                 assert await _take(behind, 3, timeout=5) == ["2-0", "3-0", "4-0"]
 
     _run(redis_url, scenario)
+
+
+def test_a_stream_watched_while_the_reader_blocks_gets_its_events_at_once(
+    redis_url: str, tenant: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The shared reader blocks on the streams it already watches; a follower of a new stream
+    wakes it (CLIENT UNBLOCK), so its first live event does not wait for the block to end. The
+    block is a minute here: without the wake the follower would see nothing for that long."""
+    monkeypatch.setattr(store.event_hub, "READ_BLOCK_MS", 60_000)
+    first, second = (TenantKeys(tenant).job_events(f"job_{n}") for n in ("a", "b"))
+
+    async def scenario(hub: EventHub, client: aioredis.Redis) -> None:
+        with hub.follow(first, "0-0") as watching:
+            assert await watching.next(timeout=0.2) is None  # live: the reader now blocks
+            await asyncio.sleep(0.2)
+            with hub.follow(second, "0-0") as newcomer:
+                assert await newcomer.next(timeout=0.2) is None  # subscribed, nothing yet
+                await _write(client, second, 1)
+                assert await _take(newcomer, 1, timeout=10) == ["1-0"]
+            await _write(client, first, 1)
+            assert await _take(watching, 1, timeout=10) == ["1-0"]
+
+    _run(redis_url, scenario)
