@@ -28,8 +28,10 @@ class ParsedDataset:
     """A validated dataset.
 
     ``X`` is C-contiguous, 2-D ``(n_samples, n_features)``, every value finite and within
-    float32's range: float32 from JSON and CSV, and from an ``.npz`` the dtype it was saved in
-    (bool, integers, float16/32/64), which is how it is stored.
+    float32's range: from JSON and CSV float32, or the smallest of uint8, int8, uint16, int16
+    and int32 that holds the values when their float32 values are all integers within ±2**24
+    (numeric.narrow_features); from an ``.npz`` the dtype it was saved in (bool, integers,
+    float16/32/64). That is how it is stored.
     ``classes`` holds the sorted distinct target values as plain Python scalars (int, bool or
     str) when ``target_kind`` is "categorical", and ``y`` then holds each row's index into it,
     in an unsigned dtype; for "continuous" targets ``classes`` is None and ``y`` is float64.

@@ -28,7 +28,7 @@ from .names import (
     find_name_problems,
     too_long,
 )
-from .numeric import FLOAT32_RANGE, first_nonfinite
+from .numeric import FLOAT32_RANGE, first_nonfinite, narrow_features
 from .target_matrix import check_target_count
 
 ALLOWED_KEYS = ("name", "features", "targets", "feature_names", "weights", "target_names")
@@ -164,10 +164,13 @@ def _feature_matrix(features: list[list[Any]]) -> np.ndarray:
     loc: Loc = [*_BODY, "features"]
     # Type check per row at C speed: issuperset() consumes the map lazily and stops at the
     # first non-number. numpy itself would silently take true as 1.0, null as NaN, "1" as 1.0.
+    integers = True  # every number written as an integer (orjson reads those as int)
     for i, row in enumerate(features):
-        if not _NUMBER_TYPES.issuperset(map(type, row)):
+        types = set(map(type, row))
+        if not _NUMBER_TYPES.issuperset(types):
             j, value = next((j, v) for j, v in enumerate(row) if type(v) not in _NUMBER_TYPES)
             raise DatasetError.at([*loc, i, j], not_a_number(value, "features"))
+        integers = integers and float not in types
     # Straight to float32: orjson never yields NaN/inf, so a non-finite result is an overflow.
     with np.errstate(over="ignore"):
         X = np.array(features, dtype=np.float32)
@@ -175,7 +178,8 @@ def _feature_matrix(features: list[list[Any]]) -> np.ndarray:
     if bad is not None:
         i, j = bad
         raise DatasetError.at([*loc, i, j], f"{features[i][j]!r} is outside {FLOAT32_RANGE}")
-    return X
+    # Integers stored as json_matrix's fast path stores them.
+    return narrow_features(X) if integers else X
 
 
 def _target_names(names: Any, y_shape: tuple[int, ...], limits: IngestLimits) -> list[str] | None:

@@ -5,7 +5,11 @@ by one): about half of a JSON upload's time, plus their deallocation. Here the m
 are cut out of the body, checked to be exactly JSON's grammar for an array of arrays of numbers
 — byte by byte, with vectorized tests on the raw bytes — and parsed by numpy's C reader
 (``np.loadtxt``, the CSV fast path's parser), which reads each number as a double and rounds
-it to float32 as the slow path does. The rest of the body is parsed by orjson as before.
+it to float32 as the slow path does. A matrix of integers only (no ".", "e" or "E" in it) is
+read by numpy's integer reader instead, about 1.5× as fast, and kept in the smallest integer
+dtype that holds it (numeric.narrow_parsed_integers): the values the float reader would give,
+in the dtype the slow path gives integers (json_body._feature_matrix). The rest of the body is
+parsed by orjson as before.
 
 Anything unusual — whitespace other than ``", "``, a non-number, a ragged row, NaN, a value
 beyond float32, a ``"features"`` that is not where a plain search finds it — returns None, and
@@ -18,6 +22,8 @@ import io
 import re
 
 import numpy as np
+
+from .numeric import narrow_features, narrow_parsed_integers
 
 # Replaces the matrix in the body handed to orjson; anything but this string value afterwards
 # means the search found something other than the top-level "features" (e.g. inside a string).
@@ -32,8 +38,8 @@ _CHUNK = 1 << 22
 
 
 def split_features(body: bytes) -> tuple[bytes, np.ndarray] | None:
-    """(the body with its features replaced by a sentinel, the features as float32), or None
-    when the fast path cannot vouch for the result."""
+    """(the body with its features replaced by a sentinel, the features: float32, or an
+    integer dtype for integer text), or None when the fast path cannot vouch for the result."""
     found = _KEY.search(body)
     if found is None:
         return None
@@ -43,28 +49,59 @@ def split_features(body: bytes) -> tuple[bytes, np.ndarray] | None:
     if end_match is None:
         return None
     end = end_match.end()
-    span = body[start:end].replace(b", ", b",")
-    if span.translate(None, _ALLOWED) or not _json_numbers(span):
+    span = body[start:end]
+    if b" " in span:  # a one-byte search is far quicker than replace's search for ", "
+        span = span.replace(b", ", b",")
+    if span.translate(None, _ALLOWED):
+        return None
+    integers = _integer_text(span)
+    # Integer text needs fewer rules (a "+" is never JSON there), checked on the rows below.
+    if (b"+" in span or not _brackets(span)) if integers else not _json_numbers(span):
         return None
     lines = span[2:-2].replace(b"],[", b"\n")
-    empty_row = lines.startswith(b"\n") or lines.endswith(b"\n") or b"\n\n" in lines
+    # An empty row inside is a blank line, which loadtxt skips: the row count below sees it.
+    empty_row = lines.startswith(b"\n") or lines.endswith(b"\n")
     if not lines or empty_row or b"[" in lines or b"]" in lines:
         return None  # an empty row, deeper nesting, or numbers between rows
-    try:
-        with np.errstate(over="ignore"):
-            X = np.loadtxt(
-                io.BytesIO(lines),
-                delimiter=",",
-                dtype=np.float32,
-                comments=None,
-                quotechar=None,
-                ndmin=2,
-            )
-    except ValueError:
-        return None  # ragged rows, or a token numpy cannot read
-    if X.shape[0] != lines.count(b"\n") + 1 or not np.isfinite(X).all():
+    if integers and _leading_zero(lines):
+        return None
+    X = _integers(lines) if integers else None
+    if X is None:
+        try:
+            with np.errstate(over="ignore"):
+                X = _loadtxt(lines, np.float32)
+        except ValueError:
+            return None  # ragged rows, or a token numpy cannot read
+        if not np.isfinite(X).all():
+            return None
+        if integers:  # beyond int32: float32, or an integer dtype if float32 rounds them in
+            X = narrow_features(X)
+    if X.shape[0] != lines.count(b"\n") + 1:
         return None
     return body[:start] + SENTINEL + body[end:], np.ascontiguousarray(X)
+
+
+def _loadtxt(lines: bytes, dtype: type) -> np.ndarray:
+    return np.loadtxt(
+        io.BytesIO(lines), delimiter=",", dtype=dtype, comments=None, quotechar=None, ndmin=2
+    )
+
+
+def _integer_text(span: bytes) -> bool:
+    """Whether the numbers (already known to be JSON's) are all integers: no fraction, no
+    exponent."""
+    return b"." not in span and b"e" not in span and b"E" not in span
+
+
+def _integers(lines: bytes) -> np.ndarray | None:
+    """Integer text read by numpy's integer reader (about 1.5× as fast as its float reader),
+    narrowed as stored; None when it cannot read it (a value beyond int32, a ragged row): the
+    float reader decides."""
+    try:
+        X = _loadtxt(lines, np.int32)
+    except (ValueError, OverflowError):
+        return None
+    return narrow_parsed_integers(X)
 
 
 def _json_numbers(span: bytes) -> bool:
@@ -74,7 +111,7 @@ def _json_numbers(span: bytes) -> bool:
     ".5", "5." and "01", which JSON does not: those are looked for here, around each "+", "."
     and "0" (a chunk of bytes at a time, so the index arrays stay small).
     """
-    if not (span.startswith(b"[[") and span.endswith(b"]]")):
+    if not _brackets(span):
         return False
     a = np.frombuffer(span, dtype=np.uint8)
     for lo in range(0, a.shape[0], _CHUNK):
@@ -85,6 +122,27 @@ def _json_numbers(span: bytes) -> bool:
         if not _chunk_ok(window, lo - first, hi - first):
             return False
     return True
+
+
+def _brackets(span: bytes) -> bool:
+    return span.startswith(b"[[") and span.endswith(b"]]")
+
+
+def _leading_zero(lines: bytes) -> bool:
+    """Whether integer rows (digits, "-", "," and newlines only) hold a number JSON refuses
+    and numpy's integer reader takes: one starting with 0 and another digit ("01", "-01").
+    Numpy refuses the rest: empty cells, misplaced signs. Every byte there but a digit is
+    below "0", so a number starts where the byte before is below "0"; a chunk at a time."""
+    a = np.frombuffer(lines, dtype=np.uint8)
+    zero, nine = ord("0"), ord("9")
+    if a.shape[0] > 1 and a[0] == zero and a[1] >= zero:
+        return True
+    for lo in range(1, a.shape[0] - 1, _CHUNK):
+        hi = min(lo + _CHUNK, a.shape[0] - 1)
+        starts_with_zero = (a[lo:hi] == zero) & (a[lo - 1 : hi - 1] < zero)
+        if (starts_with_zero & (a[lo + 1 : hi + 1] >= zero) & (a[lo + 1 : hi + 1] <= nine)).any():
+            return True
+    return False
 
 
 def _is_digit(x: np.ndarray) -> np.ndarray:

@@ -94,7 +94,9 @@ class DatasetPublic(BaseModel):
     dtype: str = Field(
         "float32",
         description="How the features are stored and sent to the workers: an .npz keeps its "
-        "own dtype (uint8 stays uint8); JSON and CSV are float32.",
+        "own dtype (uint8 stays uint8); JSON and CSV features are stored in the smallest of "
+        "uint8, int8, uint16, int16 and int32 that holds them when all are integers within "
+        "±2**24, else as float32.",
         examples=["uint8"],
     )
     created_at: str

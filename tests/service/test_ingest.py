@@ -42,7 +42,7 @@ def classify(y: np.ndarray) -> EncodedTarget:
 
 
 def assert_valid(ds: ParsedDataset) -> None:
-    assert ds.X.dtype.kind in "biuf"  # float32 from JSON and CSV; an .npz keeps its dtype
+    assert ds.X.dtype.kind in "biuf"  # JSON, CSV: float32 or a small int; an .npz: its own
     assert ds.X.ndim == 2
     assert ds.X.flags.c_contiguous
     assert ds.y.ndim == 1
