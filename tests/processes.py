@@ -73,7 +73,7 @@ class Process:
 
 
 def start_worker(
-    redis_url: str, *, queues: str = "cpu", name: str = "worker", **env: str
+    redis_url: str, *, queues: str = "cpu", name: str = "worker", concurrency: int = 1, **env: str
 ) -> Process:
     hostname = f"{name}-{time.monotonic_ns()}@test"
     proc = Process(
@@ -88,7 +88,7 @@ def start_worker(
             "--loglevel",
             "INFO",
             "--concurrency",
-            "1",
+            str(concurrency),
             "-Q",
             queues,
             "--without-gossip",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import threading
 from collections.abc import Mapping
 from contextvars import Token
@@ -14,6 +15,7 @@ from celery.signals import (
     setup_logging,
     task_postrun,
     task_prerun,
+    worker_process_init,
     worker_ready,
     worker_shutdown,
 )
@@ -26,6 +28,7 @@ from mlpforge.settings import settings_or_exit
 from store import workers
 from store.connection import connect
 from store.workers import HEARTBEAT_TTL_SECS, LiveWorker
+from worker.blas_threads import limit_blas_threads
 from worker.reaper import reap_once
 
 log = logging.getLogger(__name__)
@@ -47,13 +50,28 @@ def _setup_logging(**_: Any) -> None:
 
 
 @celeryd_init.connect
-def _log_from_the_start(instance: Any = None, **_: Any) -> None:
+def _log_from_the_start(
+    instance: Any = None, options: Mapping[str, Any] | None = None, **_: Any
+) -> None:
     # Sent before the worker's first words (a warning about running as root, say), which
     # would otherwise be raw text in a JSON log.
     logging_setup.configure(settings.log_level, settings.log_format)
     if settings.log_format == "json" and instance is not None:
         instance.quiet = True  # Celery's ASCII-art banner: not a log line
         log.info("worker %s starting", instance.hostname)
+    # The command's --concurrency (None: Celery's default, the host's cores); the pool
+    # processes, forked after this, inherit it.
+    concurrency = (options or {}).get("concurrency") or len(os.sched_getaffinity(0))
+    _pool["concurrency"] = int(concurrency)
+
+
+# How many pool processes this worker runs (--concurrency), known before they are forked.
+_pool: dict[str, int] = {"concurrency": 1}
+
+
+@worker_process_init.connect
+def _share_the_cores(**_: Any) -> None:
+    limit_blas_threads(_pool["concurrency"])
 
 
 _task_fields: dict[str, Token[Mapping[str, str]]] = {}
