@@ -14,7 +14,10 @@ from service.auth import OPEN_TENANT
 from tests.e2e.helpers import blobs, stored, submit, upload_json, wait_for
 from tests.processes import start_worker
 
-PARAMS = {"hidden_layer_sizes": [64], "batch_size": 16, "max_iter": 40,
+# Long enough (a few seconds) that the duplicate reaches the idle worker while the job still
+# runs, even on a loaded machine: at 40 epochs (~0.4 s) it sometimes arrived after the end,
+# and a finished job's redelivery is dropped without the line this test looks for.
+PARAMS = {"hidden_layer_sizes": [64], "batch_size": 16, "max_iter": 300,
           "n_iter_no_change": 1000, "random_state": 1}
 
 
