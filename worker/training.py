@@ -12,7 +12,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 
 from engine import EngineError, FitCancelled
 from mlpforge.blob_config import blob_store
-from mlpforge.log_context import bind, current
+from mlpforge.log_context import bound, current
 from mlpforge.settings import Settings, get_settings
 from store import (
     JobError,
@@ -64,8 +64,13 @@ def run_job(tenant: str, job_id: str, settings: Settings | None = None) -> None:
         return
     if job.finished:
         return
-    if current("request_id") is None:
-        bind(request_id=job.request_id)  # a re-sent task has none; unbound after the task
+    # A task re-sent by the reaper carries no request id: the job's own, for this run only
+    # (a direct call — a test, a search step — must not leave it bound in its caller).
+    with bound(request_id=job.request_id if current("request_id") is None else None):
+        _run_started(store, settings, job_id, job)
+
+
+def _run_started(store: Store, settings: Settings, job_id: str, job: JobRecord) -> None:
     unusable: GpuUnavailable | None = None
     try:
         device: str | None = device_for(job.requested_device or job.device)

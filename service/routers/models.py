@@ -207,7 +207,7 @@ class PredictRoute(GuardedRoute):
     def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
         super().__init__(path, endpoint, **kwargs)
         if self.max_body_size is None:  # else FastAPI's own limit wraps the app: keep it
-            self.app = _lean_request_response(self.get_route_handler())
+            self.app = _predict_app(self)
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         endpoint = self.endpoint
@@ -237,6 +237,40 @@ def _lean_request_response(handler: Callable[[Request], Coroutine[Any, Any, Resp
     return app
 
 
+def _predict_app(route: PredictRoute) -> ASGIApp:
+    """Predict's route as plain ASGI: `guard`, then `prediction`, its answer sent as the two
+    messages `Response` would send (the same headers, in the same order) without making one.
+    Errors are raised into the same exception handlers as `_lean_request_response`'s. A route
+    of this class with another endpoint (`predict` is not yet defined when its routes are made,
+    hence the check per request) goes through `_lean_request_response`."""
+    other = _lean_request_response(route.get_route_handler())
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        if route.endpoint is not predict:
+            await other(scope, receive, send)
+            return
+        request = Request(scope, receive, send)
+
+        async def respond(scope: Scope, receive: Receive, send: Send) -> None:
+            await guard(request)
+            content, media_type = await prediction(request, scope["path_params"]["model_id"])
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 200,
+                    "headers": [
+                        (b"content-length", str(len(content)).encode("latin-1")),
+                        (b"content-type", media_type.encode("latin-1")),
+                    ],
+                }
+            )
+            await send({"type": "http.response.body", "body": content})
+
+        await wrap_app_handling_exceptions(respond, request)(scope, receive, send)
+
+    return app
+
+
 # Predict has a router of its own, whose routes take no dependencies: it is the hot path.
 prediction_router = APIRouter(prefix="/v1/models", tags=["models"], route_class=PredictRoute)
 
@@ -260,19 +294,45 @@ prediction_router = APIRouter(prefix="/v1/models", tags=["models"], route_class=
     },
 )
 async def predict(request: Request, model_id: str) -> Response:
+    content, media_type = await prediction(request, model_id)
+    return Response(content, media_type=media_type)
+
+
+def _first_headers(scope: Scope) -> tuple[str, str]:
+    """``Accept`` and ``Content-Type`` as ``request.headers.get`` gives them (the first of each,
+    "" when absent), in one pass over the raw headers instead of a Headers object and two
+    scans."""
+    accept = content_type = None
+    for name, value in scope["headers"]:
+        if name == b"accept":
+            if accept is None:
+                accept = value.decode("latin-1")
+        elif name == b"content-type" and content_type is None:
+            content_type = value.decode("latin-1")
+    return accept or "", content_type or ""
+
+
+async def prediction(request: Request, model_id: str) -> tuple[bytes, str]:
+    """Predict's answer, its body and media type (`predict` makes it a Response; the route's
+    own ASGI app sends it as the same two messages)."""
     model = await cached_model(request, tenant_of(request), model_id)
-    wants_npy = NPY_MEDIA_TYPE in request.headers.get("accept", "")
-    output = request.query_params.get("output", "predictions")
-    if output not in OUTPUTS:
-        raise invalid(["query", "output"], f"must be one of {', '.join(OUTPUTS)}")
-    dtype = request.query_params.get("dtype", "float64")
-    if dtype not in JSON_DTYPES:
-        raise invalid(["query", "dtype"], f"must be one of {', '.join(JSON_DTYPES)}")
+    accept, content_type = _first_headers(request.scope)
+    wants_npy = NPY_MEDIA_TYPE in accept
+    if request.scope.get("query_string"):
+        query = request.query_params
+        output = query.get("output", "predictions")
+        if output not in OUTPUTS:
+            raise invalid(["query", "output"], f"must be one of {', '.join(OUTPUTS)}")
+        dtype = query.get("dtype", "float64")
+        if dtype not in JSON_DTYPES:
+            raise invalid(["query", "dtype"], f"must be one of {', '.join(JSON_DTYPES)}")
+    else:
+        output, dtype = "predictions", "float64"
     body = await request.body()
     max_rows: int = request.app.state.settings.max_predict_rows
-    sent_npy = request.headers.get("content-type", "").split(";")[0].strip() == NPY_MEDIA_TYPE
+    sent_npy = content_type.split(";")[0].strip() == NPY_MEDIA_TYPE
     if not sent_npy and not wants_npy:
-        return Response(await answer(model, body, max_rows, dtype), media_type="application/json")
+        return await answer(model, body, max_rows, dtype), "application/json"
     n_features = model.n_features_in_
     outputs = await _off_loop_if_costly(
         model,
@@ -282,8 +342,8 @@ async def predict(request: Request, model_id: str) -> Response:
         else (lambda: parse_rows(body, n_features, max_rows)),
     )
     if wants_npy:
-        return Response(npy_payload(outputs, output), media_type=NPY_MEDIA_TYPE)
-    return Response(json_payload(outputs, dtype), media_type="application/json")
+        return npy_payload(outputs, output), NPY_MEDIA_TYPE
+    return json_payload(outputs, dtype), "application/json"
 
 
 def predict_dispatch_route() -> PredictRoute:
