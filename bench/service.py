@@ -231,7 +231,8 @@ def run_training_job(stack: Stack, client: httpx.Client, dataset_id: str) -> Tra
     history = client.get(f"/v1/jobs/{job['id']}/metrics").json()["history"]
     assert len(history) == TRAIN_PARAMS["max_iter"], history
     phases = worker_timings(stack.workers[0].log_path, job["id"])
-    for key in ("load_dataset", "prepare", "fit", "checkpoint", "record_epoch", "publish"):
+    for key in ("load_dataset", "prepare", "fit", "checkpoint", "record_epoch", "evaluate",
+                "publish"):
         phases.setdefault(key, 0.0)
     return TrainingRun(
         wall=timestamp(job["finished_at"]) - timestamp(job["started_at"]),
@@ -307,6 +308,8 @@ def bench_training(stack: Stack, cfg: Config, report: Report) -> None:
     report.add(g, "overhead: checkpoints", ms([r.phases["checkpoint"] for r in warm]), "ms")
     report.add(g, "overhead: 5 progress writes (+ checkpoint writes)",
                ms([r.phases["record_epoch"] for r in warm]), "ms")
+    report.add(g, "overhead: evaluation metrics (a forward pass over the training rows)",
+               ms([r.phases["evaluate"] for r in warm]), "ms")
     report.add(g, "overhead: publish model, finish", ms([r.phases["publish"] for r in warm]), "ms")
     report.add(g, "overhead: start, lease, outside the timings",
                ms([max(0.0, r.wall - r.phases["total"]) for r in warm]), "ms",
