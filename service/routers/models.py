@@ -9,7 +9,7 @@ import numpy as np
 from fastapi import APIRouter, Query, Request, Response, status
 from starlette._exception_handler import wrap_app_handling_exceptions
 from starlette.concurrency import run_in_threadpool
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
 
 from engine import FittedModel, load_model
 from service.access import GuardedRoute, guard, tenant_of
@@ -205,9 +205,12 @@ class PredictRoute(GuardedRoute):
     """
 
     def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+        # Its ASGI app answers with `prediction` whatever the endpoint: predict's only.
+        if endpoint.__name__ != "predict":
+            raise TypeError(f"PredictRoute serves the predict endpoint, not {endpoint.__name__}")
         super().__init__(path, endpoint, **kwargs)
         if self.max_body_size is None:  # else FastAPI's own limit wraps the app: keep it
-            self.app = _predict_app(self)
+            self.app = _predict_app
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         endpoint = self.endpoint
@@ -220,55 +223,30 @@ class PredictRoute(GuardedRoute):
         return handle
 
 
-def _lean_request_response(handler: Callable[[Request], Coroutine[Any, Any, Response]]) -> ASGIApp:
-    """FastAPI's `request_response` without its two AsyncExitStacks, which exist for
-    dependencies with ``yield`` (predict has no dependencies) and cost a few µs each. Errors
-    are still answered by the app's exception handlers inside the route, as there."""
+async def _predict_app(scope: Scope, receive: Receive, send: Send) -> None:
+    """Predict's route as plain ASGI: FastAPI's `request_response` without its two
+    AsyncExitStacks (they exist for dependencies with ``yield``; predict has none) and without
+    a `Response` object: `guard`, then `prediction`, its answer sent as the two messages
+    `Response` would send (the same headers, in the same order). Errors are still answered by
+    the app's exception handlers inside the route, as there."""
+    request = Request(scope, receive, send)
 
-    async def app(scope: Scope, receive: Receive, send: Send) -> None:
-        request = Request(scope, receive, send)
+    async def respond(scope: Scope, receive: Receive, send: Send) -> None:
+        await guard(request)
+        content, media_type = await prediction(request, scope["path_params"]["model_id"])
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [
+                    (b"content-length", str(len(content)).encode("latin-1")),
+                    (b"content-type", media_type.encode("latin-1")),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": content})
 
-        async def respond(scope: Scope, receive: Receive, send: Send) -> None:
-            response = await handler(request)
-            await response(scope, receive, send)
-
-        await wrap_app_handling_exceptions(respond, request)(scope, receive, send)
-
-    return app
-
-
-def _predict_app(route: PredictRoute) -> ASGIApp:
-    """Predict's route as plain ASGI: `guard`, then `prediction`, its answer sent as the two
-    messages `Response` would send (the same headers, in the same order) without making one.
-    Errors are raised into the same exception handlers as `_lean_request_response`'s. A route
-    of this class with another endpoint (`predict` is not yet defined when its routes are made,
-    hence the check per request) goes through `_lean_request_response`."""
-    other = _lean_request_response(route.get_route_handler())
-
-    async def app(scope: Scope, receive: Receive, send: Send) -> None:
-        if route.endpoint is not predict:
-            await other(scope, receive, send)
-            return
-        request = Request(scope, receive, send)
-
-        async def respond(scope: Scope, receive: Receive, send: Send) -> None:
-            await guard(request)
-            content, media_type = await prediction(request, scope["path_params"]["model_id"])
-            await send(
-                {
-                    "type": "http.response.start",
-                    "status": 200,
-                    "headers": [
-                        (b"content-length", str(len(content)).encode("latin-1")),
-                        (b"content-type", media_type.encode("latin-1")),
-                    ],
-                }
-            )
-            await send({"type": "http.response.body", "body": content})
-
-        await wrap_app_handling_exceptions(respond, request)(scope, receive, send)
-
-    return app
+    await wrap_app_handling_exceptions(respond, request)(scope, receive, send)
 
 
 # Predict has a router of its own, whose routes take no dependencies: it is the hot path.
