@@ -136,8 +136,8 @@ def prepare(
         # Stored in the training dtype already: a standardized copy of the training rows costs
         # no more memory than the data, and saves two passes over every batch (~10 % of a
         # 784-256-128-10 epoch; bench/engine.py). Its values are those the batches would get.
-        ready = _rows(X, np.arange(n) if train_idx is None else train_idx, dtype)
-        _standardize_inplace(ready, x_mean, x_scale)
+        rows = np.arange(n) if train_idx is None else train_idx
+        ready = _standardized_rows(X, rows, dtype, x_mean, x_scale)
         X_train = FeatureRows(xp, xp.asarray(ready), None, None, None, dtype)
     else:
         # Narrower data (uint8 pixels) stays as stored, 1/4 of a float32 copy: each batch is
@@ -150,11 +150,7 @@ def prepare(
             None if x_scale is None else xp.asarray(x_scale),
             dtype,
         )
-    X_val = None
-    if val_idx is not None:
-        X_val = _rows(X, val_idx, dtype)
-        if x_mean is not None and x_scale is not None:
-            _standardize_inplace(X_val, x_mean, x_scale)
+    X_val = None if val_idx is None else _standardized_rows(X, val_idx, dtype, x_mean, x_scale)
 
     t_train = targets if train_idx is None else targets[train_idx]
     t_val = None if val_idx is None else targets[val_idx]
@@ -234,6 +230,16 @@ def _rows(X: np.ndarray, idx: np.ndarray, dtype: Any) -> np.ndarray:
     rows = max(1, _CHUNK_ELEMENTS // max(1, X.shape[1]))
     for start in range(0, idx.shape[0], rows):
         out[start : start + rows] = X[idx[start : start + rows]]
+    return out
+
+
+def _standardized_rows(
+    X: np.ndarray, idx: np.ndarray, dtype: Any, mean: np.ndarray | None, scale: np.ndarray | None
+) -> np.ndarray:
+    """X[idx] in ``dtype``, standardized when there is a mean and scale (a new array)."""
+    out = _rows(X, idx, dtype)
+    if mean is not None and scale is not None:
+        _standardize_inplace(out, mean, scale)
     return out
 
 
